@@ -1,0 +1,83 @@
+# llmaz-serverless: `make help` lists the targets.
+# Pinned versions (see ../shared/UPSTREAM.md and scripts/tools.sha256)
+KEDA_VERSION      ?= 2.20.2
+HTTP_ADDON_VERSION ?= 0.15.0
+LLMAZ_CHART_VERSION ?= 0.0.10
+HELM_VERSION      ?= v4.1.4
+KUBECTL_VERSION   ?= v1.35.2
+
+SHELL  := /bin/bash
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := .bin
+export PATH := $(abspath $(BIN)):$(abspath $(VENV)/bin):$(PATH)
+export LLMAZ_SERVERLESS_BIN_DIR := $(abspath $(BIN))
+PYTEST_ARGS ?=
+TARGET ?=
+RUN_DIR ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: system-deps
+system-deps: ## install Redis, Prometheus and NATS servers from Debian if missing
+	@bash scripts/install_system.sh
+
+$(VENV)/.installed: python/pyproject.toml python/requirements.lock
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv
+	@$(VENV)/bin/uv pip sync --quiet --python $(PY) python/requirements.lock
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e python
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## create .venv with the locked Python dependencies and the package
+
+.PHONY: lock
+lock: ## re-resolve python/requirements.lock from pyproject.toml
+	@test -x $(VENV)/bin/uv || { python3 -m venv $(VENV) && $(PY) -m pip install --quiet uv; }
+	cd python && ../$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --all-extras pyproject.toml -o requirements.lock
+
+.PHONY: tools
+tools: ## install pinned helm and kubectl into .bin (or link supported ones from PATH)
+	@python3 scripts/install_tools.py --bin-dir $(BIN)
+
+.PHONY: deps
+deps: system-deps venv tools ## everything the tests need
+
+.PHONY: lint
+lint: deps ## ruff, helm lint --strict and chart-testing-style lint of every chart
+	$(VENV)/bin/ruff check python
+	$(VENV)/bin/ruff format --check python
+	$(PY) scripts/lint_charts.py
+
+.PHONY: test
+test: deps lint ## unit, chart render and integration tests (the e2e tier skips without kind)
+	cd python && ../$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: up
+up: deps ## run the main job locally: Redis + model emulator + gateway on loopback
+	$(PY) -m llmaz_serverless up --config manifests/local/runtime.yaml
+
+.PHONY: e2e
+e2e: deps ## kind cluster + KEDA + HTTP add-on + llmaz + the stack chart, then the e2e tests (needs Docker)
+	bash scripts/e2e.sh
+
+.PHONY: loadtest
+loadtest: deps ## short load test (local stack, or TARGET=https://...) and its report
+	$(PY) -m llmaz_serverless loadtest $(if $(TARGET),--target $(TARGET),--local) --out runs
+
+.PHONY: report
+report: deps ## write the report for RUN_DIR (default: the newest run under runs/)
+	$(PY) -m llmaz_serverless report $(or $(RUN_DIR),$$(ls -dt runs/*/ | head -1))
+
+.PHONY: docs
+docs: deps ## regenerate chart READMEs from the values comments
+	$(PY) scripts/gen_chart_docs.py
+
+.PHONY: clean
+clean: ## remove the virtualenv, tools and caches
+	rm -rf $(VENV) $(BIN) .cache .pytest_cache python/.pytest_cache

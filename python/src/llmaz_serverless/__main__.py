@@ -1,0 +1,3 @@
+from llmaz_serverless.cli import main
+
+raise SystemExit(main())
