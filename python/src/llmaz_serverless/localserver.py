@@ -1,0 +1,184 @@
+"""Real Debian servers on loopback for tests, `make up` and local load tests.
+
+Each server starts on 127.0.0.1 with a free port and a temporary data dir,
+is waited for until it answers, and is stopped (and its dir removed) on exit.
+Used as context managers:
+
+    with RedisServer() as redis:
+        print(redis.url)
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+
+class ServerNotInstalledError(RuntimeError):
+    """The server binary is missing; `make system-deps` installs it."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode} before it listened")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
+
+
+class LocalServer:
+    """A server process with its own port and temporary directory."""
+
+    binary = ""
+    startup_timeout = 20.0
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"llmaz-{self.binary}-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def command(self, path: str) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> None:
+        assert self.proc is not None
+        wait_for_port(self.port, self.startup_timeout, self.proc)
+
+    def start(self) -> LocalServer:
+        path = shutil.which(self.binary) or shutil.which(self.binary, path="/usr/sbin:/usr/bin")
+        if not path:
+            raise ServerNotInstalledError(
+                f"{self.binary} is not installed; run `make system-deps` (Debian package)"
+            )
+        log = open(self.dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(self.command(path), stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        try:
+            self.ready()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def log_text(self) -> str:
+        path = self.dir / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class RedisServer(LocalServer):
+    binary = "redis-server"
+
+    def command(self, path: str) -> list[str]:
+        return [
+            path, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.dir),
+            "--save", "", "--appendonly", "no", "--protected-mode", "no",
+        ]
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+class NatsServer(LocalServer):
+    binary = "nats-server"
+
+    def command(self, path: str) -> list[str]:
+        return [path, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.dir)]
+
+    def __enter__(self) -> NatsServer:
+        self.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+
+class PrometheusServer(LocalServer):
+    """Prometheus scraping the given targets ("host:port") every `scrape_interval`."""
+
+    binary = "prometheus"
+    startup_timeout = 60.0
+
+    def __init__(self, targets: list[str] | None = None, scrape_interval: str = "1s",
+                 port: int | None = None) -> None:
+        super().__init__(port)
+        self.targets = targets or []
+        self.scrape_interval = scrape_interval
+
+    def command(self, path: str) -> list[str]:
+        targets = ", ".join(f'"{t}"' for t in self.targets)
+        (self.dir / "prometheus.yml").write_text(
+            "global:\n"
+            f"  scrape_interval: {self.scrape_interval}\n"
+            f"  evaluation_interval: {self.scrape_interval}\n"
+            "scrape_configs:\n"
+            "  - job_name: local\n"
+            f"    static_configs: [{{targets: [{targets}]}}]\n"
+        )
+        return [
+            path, f"--config.file={self.dir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self.dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+        ]
+
+    def ready(self) -> None:
+        super().ready()
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError("prometheus did not become ready")
+
+    def __enter__(self) -> PrometheusServer:
+        self.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
