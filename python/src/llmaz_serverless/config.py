@@ -81,11 +81,13 @@ class ModelWarmup(CamelModel):
     enabled: bool = True
     # "completions" -> /v1/completions, "chat" -> /v1/chat/completions
     api: str = "completions"
-    prompts: list[WarmupPrompt] = Field(default_factory=lambda: [
-        WarmupPrompt(prompt_tokens=16, max_tokens=16),
-        WarmupPrompt(prompt_tokens=512, max_tokens=64),
-        WarmupPrompt(prompt_tokens=2048, max_tokens=16),
-    ])
+    prompts: list[WarmupPrompt] = Field(
+        default_factory=lambda: [
+            WarmupPrompt(prompt_tokens=16, max_tokens=16),
+            WarmupPrompt(prompt_tokens=512, max_tokens=64),
+            WarmupPrompt(prompt_tokens=2048, max_tokens=16),
+        ]
+    )
     deadline: Duration = 120.0
 
 

@@ -107,8 +107,19 @@ class RedisServer(LocalServer):
 
     def command(self, path: str) -> list[str]:
         return [
-            path, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.dir),
-            "--save", "", "--appendonly", "no", "--protected-mode", "no",
+            path,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "no",
         ]
 
     def __enter__(self) -> RedisServer:
@@ -141,8 +152,9 @@ class PrometheusServer(LocalServer):
     binary = "prometheus"
     startup_timeout = 60.0
 
-    def __init__(self, targets: list[str] | None = None, scrape_interval: str = "1s",
-                 port: int | None = None) -> None:
+    def __init__(
+        self, targets: list[str] | None = None, scrape_interval: str = "1s", port: int | None = None
+    ) -> None:
         super().__init__(port)
         self.targets = targets or []
         self.scrape_interval = scrape_interval
@@ -158,7 +170,8 @@ class PrometheusServer(LocalServer):
             f"    static_configs: [{{targets: [{targets}]}}]\n"
         )
         return [
-            path, f"--config.file={self.dir / 'prometheus.yml'}",
+            path,
+            f"--config.file={self.dir / 'prometheus.yml'}",
             f"--storage.tsdb.path={self.dir / 'data'}",
             f"--web.listen-address=127.0.0.1:{self.port}",
         ]
