@@ -34,7 +34,7 @@ def wait_until(
     while True:
         try:
             value = probe()
-        except Exception as err:  # noqa: BLE001 - a probe may fail while things start
+        except Exception as err:  # a probe may fail while things start
             value, last = None, err
         else:
             last = value
