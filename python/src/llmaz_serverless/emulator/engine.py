@@ -1,0 +1,202 @@
+"""The emulated engine: load phases, generation slots, failure injection, live state.
+
+Phases follow a serverless model's life: `zero` (no replica), `loading` (a
+replica is up, weights are loading: /health answers 503) and `ready`. A request
+arriving at zero wakes the model; with `hold_while_loading` it waits for the
+load like a request held by the KEDA HTTP interceptor, otherwise it gets 503
+like a request reaching a server that is still loading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from llmaz_serverless.emulator.metrics import VllmMetrics
+from llmaz_serverless.emulator.settings import EmulatorSettings
+
+
+class Phase(enum.StrEnum):
+    ZERO = "zero"
+    LOADING = "loading"
+    READY = "ready"
+
+
+class Engine:
+    """State shared by the handlers of one emulator; lives on one event loop."""
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self.settings = settings
+        self.metrics = VllmMetrics(settings.model)
+        self.text_rng = random.Random(settings.seed + 1)
+        self._failure_rng = random.Random(settings.seed)
+        self.phase = Phase.ZERO
+        self.started_at = time.time()
+        self._loaded = asyncio.Event()
+        self._load_task: asyncio.Task[None] | None = None
+        self._idle_task: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self._last_activity = time.monotonic()
+        self._kv_reserved = 0
+        self.running = 0
+        self.waiting = 0
+        # Requests held while the model loads (hold_while_loading).
+        self.holding = 0
+        self.requests_total = 0
+        self.completed_total = 0
+        self.failed_total = 0
+        self.cancelled_total = 0
+        self.rejected_loading_total = 0
+        self.loads_total = 0
+        self.cold_starts_total = 0
+        # Generation requests admitted since the last load (drives fail_first, cold_requests).
+        self.served_since_load = 0
+        self.loaded_at: float | None = None
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin the first load (the process just started, so a replica exists)."""
+        self._begin_load()
+        if self.settings.scale_to_zero_after is not None:
+            self._idle_task = asyncio.get_running_loop().create_task(self._scale_to_zero_when_idle())
+
+    async def close(self) -> None:
+        for task in (self._load_task, self._idle_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def _begin_load(self) -> None:
+        self.phase = Phase.LOADING
+        self.loads_total += 1
+        self._loaded.clear()
+        if self.settings.startup_delay <= 0:
+            self._finish_load()
+            return
+        self._load_task = asyncio.get_running_loop().create_task(self._load())
+
+    async def _load(self) -> None:
+        await asyncio.sleep(self.settings.startup_delay)
+        self._finish_load()
+
+    def _finish_load(self) -> None:
+        self.phase = Phase.READY
+        self.loaded_at = time.time()
+        self.served_since_load = 0
+        self._last_activity = time.monotonic()  # idle time counts from the end of a load
+        self._loaded.set()
+
+    async def _scale_to_zero_when_idle(self) -> None:
+        idle_after = self.settings.scale_to_zero_after or 0.0
+        while True:
+            await asyncio.sleep(max(0.05, min(idle_after / 4, 1.0)))
+            idle = time.monotonic() - self._last_activity
+            if self.phase is Phase.READY and self.running == 0 and self.waiting == 0 and idle >= idle_after:
+                self.phase = Phase.ZERO
+                self.loaded_at = None
+                self._loaded.clear()
+
+    def touch(self) -> None:
+        self._last_activity = time.monotonic()
+
+    def wake(self) -> None:
+        """A request arrived: at zero, start a replica (a cold start)."""
+        self.touch()
+        if self.phase is Phase.ZERO:
+            self.cold_starts_total += 1
+            self._begin_load()
+
+    async def wait_loaded(self) -> None:
+        self.holding += 1
+        try:
+            await self._loaded.wait()
+        finally:
+            self.holding -= 1
+
+    @property
+    def ready(self) -> bool:
+        return self.phase is Phase.READY
+
+    # -- per request -----------------------------------------------------
+
+    def draw_failure(self) -> int | None:
+        """Status to fail this request with, or None. Counts the request as admitted."""
+        self.served_since_load += 1
+        s = self.settings
+        if self.served_since_load <= s.fail_first or (
+            s.fail_rate > 0 and self._failure_rng.random() < s.fail_rate
+        ):
+            self.failed_total += 1
+            return s.fail_status
+        return None
+
+    def slowdown(self) -> float:
+        """Factor on TTFT and inter-token delay: >1 for the first requests after a load."""
+        s = self.settings
+        # Requests failed by fail_first never reached the "GPU", so they do not warm it.
+        if s.cold_requests and self.served_since_load <= s.fail_first + s.cold_requests:
+            return s.cold_factor
+        return 1.0
+
+    @contextlib.asynccontextmanager
+    async def slot(self, kv_tokens: int) -> AsyncIterator[float]:
+        """Hold a generation slot; yields the seconds spent queued for it."""
+        m = self.metrics
+        queued_at = time.monotonic()
+        self.waiting += 1
+        m.waiting.set(self.waiting)
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+            m.waiting.set(self.waiting)
+        queue_time = time.monotonic() - queued_at
+        m.queue_time.observe(queue_time)
+        self.running += 1
+        m.running.set(self.running)
+        self._reserve_kv(kv_tokens)
+        try:
+            yield queue_time
+        finally:
+            self.running -= 1
+            m.running.set(self.running)
+            self._reserve_kv(-kv_tokens)
+            self._slots.release()
+            self.touch()
+
+    def _reserve_kv(self, tokens: int) -> None:
+        self._kv_reserved += tokens
+        usage = min(1.0, self._kv_reserved / self.settings.kv_cache_tokens)
+        self.metrics.gpu_cache_usage.set(usage)
+        self.metrics.kv_cache_usage.set(usage)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Live state for the load-test sampler (GET /emulator/state)."""
+        return {
+            "model": self.settings.model,
+            "phase": str(self.phase),
+            "replicas": 0 if self.phase is Phase.ZERO else 1,
+            "readyReplicas": 1 if self.phase is Phase.READY else 0,
+            "running": self.running,
+            "waiting": self.waiting,
+            "holding": self.holding,
+            "inFlight": self.running + self.waiting + self.holding,
+            "requestsTotal": self.requests_total,
+            "completedTotal": self.completed_total,
+            "failedTotal": self.failed_total,
+            "cancelledTotal": self.cancelled_total,
+            "rejectedLoadingTotal": self.rejected_loading_total,
+            "loadsTotal": self.loads_total,
+            "coldStartsTotal": self.cold_starts_total,
+            "kvCacheUsage": min(1.0, self._kv_reserved / self.settings.kv_cache_tokens),
+            "startedAt": self.started_at,
+            "loadedAt": self.loaded_at,
+            "time": time.time(),
+        }

@@ -1,0 +1,136 @@
+"""Running the emulator: in a background thread for tests, or in the foreground for the CLI.
+
+    with EmulatorServer(model="m", ttft=0.01, startup_delay=2) as sim:
+        httpx.post(f"{sim.url}/v1/completions", json={...})
+        sim.state()["running"]
+
+`EmulatorServer` binds before `start()` returns (port 0 picks a free port),
+runs its own event loop in a daemon thread and stops on `stop()` or on
+leaving the `with` block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from llmaz_serverless.emulator.app import build_app
+from llmaz_serverless.emulator.engine import Engine
+from llmaz_serverless.emulator.openai import ENGINE_KEY
+from llmaz_serverless.emulator.settings import EmulatorSettings
+
+
+async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    # handler_cancellation: a client that disconnects cancels its handler, so the
+    # emulator frees the slot and counts the abort like vLLM does.
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    server = site._server
+    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
+    return runner, int(bound)
+
+
+class EmulatorServer:
+    """One emulator on its own event loop in a daemon thread."""
+
+    def __init__(self, settings: EmulatorSettings | None = None, **overrides: Any) -> None:
+        base = settings.model_dump() if settings is not None else {"port": 0}
+        self.settings = EmulatorSettings.model_validate({**base, **overrides})
+        self.port = self.settings.port
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._engine: Engine | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def engine(self) -> Engine:
+        """The live engine; read its counters, do not call its coroutines from another thread."""
+        assert self._engine is not None, "start() the server first"
+        return self._engine
+
+    def state(self) -> dict[str, Any]:
+        return self.engine.snapshot()
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(target=self._run, name=f"emulator-{self.settings.model}", daemon=True)
+        self._thread.start()
+        if not self._started.wait(timeout=30):
+            raise TimeoutError("emulator did not start within 30s")
+        if self._error is not None:
+            raise RuntimeError(f"emulator failed to start: {self._error}") from self._error
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        app = build_app(self.settings)
+        try:
+            runner, self.port = await _start_site(app, self.settings.host, self.settings.port)
+        except BaseException as err:  # reported to the starting thread
+            self._error = err
+            self._started.set()
+            return
+        self._engine = app[ENGINE_KEY]
+        self._started.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+async def serve(settings: EmulatorSettings, ready_message: bool = True) -> None:
+    """Serve in the foreground until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app = build_app(settings)
+    runner, port = await _start_site(app, settings.host, settings.port)
+    if ready_message:
+        print(
+            f"emulator: model {settings.model} on http://{settings.host}:{port} "
+            f"(startup delay {settings.startup_delay}s, ttft {settings.ttft}s, itl {settings.itl}s)",
+            flush=True,
+        )
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

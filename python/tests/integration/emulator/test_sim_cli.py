@@ -1,0 +1,66 @@
+"""`llmaz-serverless sim` as a real process: flags and env reach the server, SIGTERM stops it."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from llmaz_serverless.localserver import free_port, wait_for_port
+
+pytestmark = pytest.mark.integration
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_serves_with_flags_and_env_then_exits_zero_on_sigterm():
+    port = free_port()
+    env = {**os.environ, "LLMAZ_SERVERLESS_EMULATOR__FAIL_FIRST": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmaz_serverless", "sim", "--port", str(port), "--model", "cli-model",
+         "--startup-delay", "0.5", "--ttft", "0", "--itl", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, 20, proc)
+        assert _status(f"http://127.0.0.1:{port}/health") == 503
+        time.sleep(0.7)
+        assert _status(f"http://127.0.0.1:{port}/health") == 200
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/completions",
+            data=json.dumps({"model": "cli-model", "prompt": "p"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        statuses = []
+        for _ in range(2):
+            try:
+                with urllib.request.urlopen(request, timeout=5) as resp:
+                    statuses.append(resp.status)
+            except urllib.error.HTTPError as err:
+                statuses.append(err.code)
+        assert statuses == [500, 200]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert b"model cli-model on http://127.0.0.1:" in out
+
+
+def test_exits_invalid_naming_the_field_when_value_bad():
+    out = subprocess.run(
+        [sys.executable, "-m", "llmaz_serverless", "sim", "--fail-rate", "2"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "failRate" in out.stdout
