@@ -1,0 +1,96 @@
+"""The warmup controller process: kopf operator + admission webhook + /metrics.
+
+`llmaz-serverless warmup controller --config runtime.yaml` runs this. It watches
+pods and Playgrounds only in the namespaces of runtime.yaml's models (no
+cluster-wide list), runs standalone (no kopf peering objects: run one replica),
+and keeps kopf from storing anything on the objects it watches (event handlers
+only), so its RBAC is exactly: pods get/list/watch, pods/status patch, events
+create, playgrounds get/list/watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import kopf
+
+from llmaz_serverless.config import RuntimeConfig
+from llmaz_serverless.warmup import admission, replicas, timeline
+from llmaz_serverless.warmup.controller import WarmupController
+from llmaz_serverless.warmup.kube import KubeApi, RestKubeApi
+from llmaz_serverless.warmup.metrics import start_metrics_server
+from llmaz_serverless.warmup.settings import WarmupConfig
+
+log = logging.getLogger(__name__)
+
+
+class NoModelsError(ValueError):
+    pass
+
+
+def build_registry(webhook: bool) -> kopf.OperatorRegistry:
+    """The controller's handlers; the admission handler only when the webhook is served
+    (kopf refuses to start with admission handlers and no webhook server)."""
+    registry = kopf.OperatorRegistry()
+    replicas.register(registry)
+    timeline.register(registry)
+    if webhook:
+        admission.register(registry)
+    return registry
+
+
+def operator_settings(settings: WarmupConfig) -> kopf.OperatorSettings:
+    ks = kopf.OperatorSettings()
+    # kopf turns handler log lines into Events by default; we post our own, so
+    # only its warnings and errors become Events.
+    ks.posting.level = logging.WARNING
+    # The chart owns the MutatingWebhookConfiguration (no RBAC to manage it here).
+    ks.admission.managed = None
+    if settings.webhook.enabled:
+        ks.admission.server = kopf.WebhookServer(
+            addr="0.0.0.0",
+            port=settings.webhook.port,
+            certfile=settings.webhook.cert_file,
+            pkeyfile=settings.webhook.key_file,
+        )
+    else:
+        ks.admission.server = None
+    return ks
+
+
+async def run_controller(
+    config: RuntimeConfig,
+    *,
+    api: KubeApi | None = None,
+    stop_flag: asyncio.Event | None = None,
+    metrics_host: str = "0.0.0.0",
+) -> None:
+    if not config.models:
+        raise NoModelsError("runtime.yaml has no models: the warmup controller has nothing to watch")
+    api = api or RestKubeApi.from_environment()
+    controller = WarmupController.build(config, api)
+    settings = controller.settings
+    runner = await start_metrics_server(controller.metrics, metrics_host, settings.metrics_port)
+    log.info(
+        "warmup controller: %d model(s) in namespaces %s; metrics on :%d; webhook %s",
+        len(config.models),
+        ", ".join(controller.namespaces),
+        settings.metrics_port,
+        f"on :{settings.webhook.port}" if settings.webhook.enabled else "off",
+    )
+    try:
+        await kopf.operator(
+            registry=build_registry(settings.webhook.enabled),
+            settings=operator_settings(settings),
+            memo=kopf.Memo(warmup=controller),
+            namespaces=controller.namespaces,
+            standalone=True,
+            stop_flag=stop_flag,
+        )
+    finally:
+        await controller.close()
+        await runner.cleanup()
+        close = getattr(api, "close", None)
+        if close is not None:
+            await close()
