@@ -213,9 +213,6 @@ releases, or one release name in two namespaces, never collide. 63 max.
 {{- default (include "llmaz-serverless.model.routeName" .) .model.route.header.value -}}
 {{- end -}}
 
-{{- define "llmaz-serverless.model.stream" -}}
-{{- default (printf "llmaz-serverless:%s:%s:jobs" .root.Release.Name .model.name) .model.async.stream -}}
-{{- end -}}
 
 {{- define "llmaz-serverless.model.selectorLabels" -}}
 {{ include "llmaz-serverless.selectorLabels" .root }}
@@ -230,4 +227,277 @@ llmaz-serverless.io/model: {{ .model.name }}
 {{- with .model.labels }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/*
+llmaz-serverless.replicas: the replica count of an object KEDA scales
+(Playgrounds, the worker Deployment), given (dict "root" $ "apiVersion" ..
+"kind" .. "name" .. "initial" N).
+
+- install: `initial` (0 unless pre-warm is asked for). The field is never
+  left out, because llmaz (and Deployments) default it to 1: a pod.
+- upgrade of an object that exists: the live value, read with `lookup`.
+  Sending the value the object already has changes nothing, whoever owns the
+  field. Leaving the field out would not be safe: under Helm 4's server-side
+  apply a field the `helm` manager still owns (KEDA never had to change it,
+  e.g. it stayed 0) is removed when the chart stops sending it, and the API
+  server defaults it back to 1; under Helm 3's three-way merge the removal
+  from the manifest is a patch to null with the same result.
+- upgrade with nothing to look up: an object new in this release (a model
+  added) gets `initial`, like an install. `helm template` and
+  `--dry-run=client` cannot look up either and render `initial`.
+*/}}
+{{- define "llmaz-serverless.replicas" -}}
+{{- $initial := int .initial -}}
+{{- if .root.Release.IsInstall -}}
+{{- $initial -}}
+{{- else -}}
+{{- $live := lookup .apiVersion .kind .root.Release.Namespace .name -}}
+{{- $spec := dig "spec" dict $live -}}
+{{- if hasKey $spec "replicas" -}}
+{{- int $spec.replicas -}}
+{{- else -}}
+{{- $initial -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+llmaz-serverless.model.durationSeconds: a Go duration string ("90s", "5m",
+"1h30m", "250ms") -> whole seconds (rounded up).
+*/}}
+{{- define "llmaz-serverless.durationSeconds" -}}
+{{- $total := 0.0 -}}
+{{- range $part := regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m|h)" (toString .) -1 -}}
+{{- $num := float64 (regexFind "^[0-9]+(\\.[0-9]+)?" $part) -}}
+{{- $unit := regexFind "(ms|s|m|h)$" $part -}}
+{{- $factor := dict "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0 -}}
+{{- $total = addf $total (mulf $num (get $factor $unit)) -}}
+{{- end -}}
+{{- ceil $total | int -}}
+{{- end -}}
+
+{{/*
+PromQL label matcher of a model's pods, as Prometheus labels them when the
+chart's PodMonitor scrapes them (namespace and pod target labels). LWS names
+pods `<playground>-<group>` and `<playground>-<group>-<worker>`.
+*/}}
+{{- define "llmaz-serverless.model.promSelector" -}}
+{{- printf "namespace=\"%s\",pod=~\"%s-[0-9]+(-[0-9]+)?\"" .root.Release.Namespace (include "llmaz-serverless.model.playgroundName" .) -}}
+{{- end -}}
+
+{{/*
+llmaz-serverless.model.promQuery: (dict "root" $ "model" $m "signal" "waiting"|"kvCache")
+-> the PromQL of that signal for the model's backend, or "" when the backend
+exports no such metric. Each query ends in `or vector(0)`: a model at zero
+has no pods and no series, and an empty result must read as 0 (not active,
+not an error that would count toward `fallback`).
+*/}}
+{{- define "llmaz-serverless.model.promQuery" -}}
+{{- $cfg := index .model.scaling.prometheus .signal -}}
+{{- $sel := include "llmaz-serverless.model.promSelector" . -}}
+{{- $q := "" -}}
+{{- if $cfg.query -}}
+{{- $q = $cfg.query -}}
+{{- else -}}
+{{- $metrics := dict
+  "waiting" (dict "vllm" "vllm:num_requests_waiting{{selector}}" "sglang" "sglang:num_queue_reqs{{selector}}" "tgi" "tgi_queue_size{{selector}}" "llamacpp" "llamacpp:requests_deferred{{selector}}")
+  "kvCache" (dict "vllm" "vllm:kv_cache_usage_perc{{selector}} or vllm:gpu_cache_usage_perc{{selector}}" "sglang" "sglang:token_usage{{selector}}" "llamacpp" "llamacpp:kv_cache_usage_ratio{{selector}}") -}}
+{{- $m := get (get $metrics .signal) .model.backend.name -}}
+{{- if $m -}}
+{{- $q = printf "sum(%s) or vector(0)" $m -}}
+{{- end -}}
+{{- end -}}
+{{- replace "{{selector}}" (printf "{%s}" $sel) $q -}}
+{{- end -}}
+
+{{/* The placeholder body: the user's, or an OpenAI-format error naming the model. */}}
+{{- define "llmaz-serverless.model.placeholderBody" -}}
+{{- if .model.coldStart.placeholder.body -}}
+{{- .model.coldStart.placeholder.body -}}
+{{- else -}}
+{{- $served := include "llmaz-serverless.model.servedName" . -}}
+{{- dict "error" (dict "message" (printf "The model '%s' is starting from zero; retry in %d seconds." $served (int .model.retryAfter)) "type" "server_error" "param" nil "code" "model_cold_start") | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Connection metadata of a redis-streams trigger (strings only). */}}
+{{- define "llmaz-serverless.redisTriggerConnection" -}}
+address: {{ include "llmaz-serverless.redisAddress" . | quote }}
+databaseIndex: {{ include "llmaz-serverless.redisDatabaseIndex" . | quote }}
+enableTLS: {{ .Values.redis.keda.enableTLS | toString | quote }}
+{{- end -}}
+
+{{/* Stream of a model's async jobs: the worker's `<streamPrefix><servedName>`. */}}
+{{- define "llmaz-serverless.model.stream" -}}
+{{- printf "%s%s" .root.Values.worker.streamPrefix (include "llmaz-serverless.model.servedName" .) -}}
+{{- end -}}
+
+{{/*
+Component sections of runtime.yaml: the user's `<component>.config` with
+the keys the chart must agree on written from their own values (they win).
+*/}}
+{{- define "llmaz-serverless.gateway.runtimeSection" -}}
+{{- $section := deepCopy .Values.gateway.config -}}
+{{- toYaml $section -}}
+{{- end -}}
+
+{{- define "llmaz-serverless.worker.runtimeSection" -}}
+{{- $section := deepCopy .Values.worker.config -}}
+{{- $_ := set $section "streamPrefix" .Values.worker.streamPrefix -}}
+{{- $_ := set $section "consumerGroup" .Values.worker.consumerGroup -}}
+{{- $_ := set $section "metricsPort" (int .Values.worker.metricsPort) -}}
+{{- toYaml $section -}}
+{{- end -}}
+
+{{- define "llmaz-serverless.warmup.runtimeSection" -}}
+{{- $section := deepCopy .Values.warmup.config -}}
+{{- $_ := set $section "onInstall" .Values.warmup.onInstall -}}
+{{- $_ := set $section "metricsPort" (int .Values.warmup.metricsPort) -}}
+{{- $_ := set $section "webhook" (dict
+  "enabled" .Values.warmup.webhook.enabled
+  "port" (int .Values.warmup.webhook.port)
+  "certFile" (printf "%s/tls.crt" (include "llmaz-serverless.warmup.certDir" .))
+  "keyFile" (printf "%s/tls.key" (include "llmaz-serverless.warmup.certDir" .))) -}}
+{{- toYaml $section -}}
+{{- end -}}
+
+{{/*
+The webhook certificate's mount. Not under /etc/llmaz-serverless, where the
+runtime ConfigMap is mounted: a mount inside a read-only ConfigMap volume needs
+a mount point the runtime cannot create.
+*/}}
+{{- define "llmaz-serverless.warmup.certDir" -}}
+/var/run/llmaz-serverless/webhook
+{{- end -}}
+
+{{/*
+Pod-level settings shared by our components: (dict "root" $ "component" "gateway").
+Component values win over the top-level defaults.
+*/}}
+{{- define "llmaz-serverless.podCommon" -}}
+{{- $c := index .root.Values .component -}}
+serviceAccountName: {{ include "llmaz-serverless.serviceAccountName" . }}
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .root.Values.podSecurityContext | nindent 2 }}
+{{- with ($c.nodeSelector | default .root.Values.nodeSelector) }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with ($c.tolerations | default .root.Values.tolerations) }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with ($c.affinity | default .root.Values.affinity) }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Container settings shared by our components: (dict "root" $ "component" "gateway"). */}}
+{{- define "llmaz-serverless.containerCommon" -}}
+{{- $c := index .root.Values .component -}}
+image: {{ include "llmaz-serverless.image" .root }}
+imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+securityContext:
+  {{- toYaml .root.Values.securityContext | nindent 2 }}
+{{- $env := list -}}
+{{- if .root.Values.redis.existingSecret -}}
+{{- $env = append $env (dict "name" "LLMAZ_SERVERLESS_REDIS_URL" "valueFrom" (dict "secretKeyRef" (dict "name" .root.Values.redis.existingSecret "key" .root.Values.redis.existingSecretKey))) -}}
+{{- end -}}
+{{- $env = concat $env (list (dict "name" "POD_NAME" "valueFrom" (dict "fieldRef" (dict "fieldPath" "metadata.name"))) (dict "name" "POD_NAMESPACE" "valueFrom" (dict "fieldRef" (dict "fieldPath" "metadata.namespace")))) $c.extraEnv }}
+env:
+  {{- toYaml $env | nindent 2 }}
+{{- with $c.resources }}
+resources:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod annotations: the runtime config's checksum restarts pods when it changes. */}}
+{{- define "llmaz-serverless.podAnnotations" -}}
+checksum/runtime: {{ include (print .root.Template.BasePath "/runtime/configmap.yaml") .root | sha256sum }}
+{{- with (index .root.Values .component).podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "llmaz-serverless.runtimeVolume" -}}
+- name: runtime
+  configMap:
+    name: {{ include "llmaz-serverless.runtimeConfigName" . }}
+{{- end -}}
+
+{{- define "llmaz-serverless.runtimeVolumeMount" -}}
+- name: runtime
+  mountPath: /etc/llmaz-serverless
+  readOnly: true
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{- define "llmaz-serverless.warmup.webhookServiceName" -}}
+{{- include "llmaz-serverless.componentName" (dict "root" . "component" "warmup-webhook") -}}
+{{- end -}}
+
+{{- define "llmaz-serverless.warmup.tlsSecretName" -}}
+{{- include "llmaz-serverless.componentName" (dict "root" . "component" "warmup-tls") -}}
+{{- end -}}
+
+{{/* Cluster-scoped, so it carries the namespace like OpenModels. */}}
+{{- define "llmaz-serverless.warmup.webhookConfigName" -}}
+{{- include "llmaz-serverless.trimName" (list (printf "%s-%s-warmup" (include "llmaz-serverless.fullname" .) .Release.Namespace) 63) -}}
+{{- end -}}
+
+{{/* The path kopf serves the readiness-gate mutation on (its handler id). */}}
+{{- define "llmaz-serverless.warmup.webhookPath" -}}
+/gate-readiness-until-warm
+{{- end -}}
+
+{{/* OpenModel names of the models whose pods get the readiness gate. */}}
+{{- define "llmaz-serverless.warmup.gatedModels" -}}
+{{- $names := list -}}
+{{- range (include "llmaz-serverless.models" . | fromYamlArray) -}}
+{{- if .warmup.enabled -}}
+{{- $names = append $names (include "llmaz-serverless.model.openModelName" (dict "root" $ "model" .)) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $names -}}
+{{- end -}}
+
+{{- define "llmaz-serverless.warmup.webhookRendered" -}}
+{{- if and .Values.warmup.enabled .Values.warmup.webhook.enabled (include "llmaz-serverless.warmup.gatedModels" . | fromYamlArray) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+The webhook's TLS material when the chart makes it (no cert-manager): a CA and
+a serving certificate for the webhook Service's DNS names. The Secret on the
+cluster is reused on upgrades (lookup), so certificates do not change on every
+release; otherwise it is generated once per render and cached in the render's
+values, so the Secret and the caBundle of the webhook configuration agree.
+*/}}
+{{- define "llmaz-serverless.warmup.webhookTLS" -}}
+{{- if not (hasKey .Values "__llmazServerlessWebhookTLS") -}}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace (include "llmaz-serverless.warmup.tlsSecretName" .) -}}
+{{- $data := dig "data" dict $secret -}}
+{{- $tls := dict -}}
+{{- if and (index $data "ca.crt") (index $data "tls.crt") (index $data "tls.key") -}}
+{{- $tls = dict "ca" (index $data "ca.crt") "crt" (index $data "tls.crt") "key" (index $data "tls.key") -}}
+{{- else -}}
+{{- $svc := include "llmaz-serverless.warmup.webhookServiceName" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- $sans := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns .Values.clusterDomain) -}}
+{{- $ca := genCA (printf "%s-ca" $svc) 3650 -}}
+{{- $cert := genSignedCert (printf "%s.%s.svc" $svc $ns) nil $sans 3650 $ca -}}
+{{- $tls = dict "ca" ($ca.Cert | b64enc) "crt" ($cert.Cert | b64enc) "key" ($cert.Key | b64enc) -}}
+{{- end -}}
+{{- $_ := set .Values "__llmazServerlessWebhookTLS" $tls -}}
+{{- end -}}
+{{- toYaml (get .Values "__llmazServerlessWebhookTLS") -}}
 {{- end -}}
