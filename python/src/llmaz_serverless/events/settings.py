@@ -1,0 +1,48 @@
+"""The `events:` section of runtime.yaml: event intake and event rules.
+
+The gateway reads it with `RuntimeConfig.section("events", EventsSettings)`.
+The chart renders `rules` from the top-level `eventRules:` value and the
+other keys from `events.config` (every field below is commented because the
+chart renders exactly these keys).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from llmaz_serverless.config import CamelModel, Duration
+from llmaz_serverless.events.rules import EventRule, RuleSet
+
+
+class EventsSettings(CamelModel):
+    # Serve POST /v1/events and GET /v1/prewarm/<model> at all.
+    enabled: bool = True
+    # Largest POST /v1/events body (one event or one batch); larger -> 413.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Most events in one application/cloudevents-batch+json request; more -> 413.
+    max_batch_events: int = Field(default=100, ge=1, le=10_000)
+    # Prefix of every Redis key this feature writes (pre-warm windows, submit dedupe).
+    key_prefix: str = "llmaz-serverless:events:"
+    # How long a submitted event's id is remembered, so a redelivery within this
+    # time does not queue a second job. Keep it above your producers' retry horizon.
+    dedupe_ttl: Duration = 86400.0
+    # Require the gateway's API key on GET /v1/prewarm/<model> too. Off by default:
+    # KEDA's metrics-api trigger reads it in-cluster and it discloses only a replica count.
+    # When on, give the trigger a TriggerAuthentication (authMode apiKey).
+    prewarm_endpoint_auth: bool = False
+    # How often each gateway re-reads the pre-warm windows of the rules' models
+    # from Redis to refresh the windows-active gauges.
+    gauge_refresh_interval: Duration = 15.0
+    # Tenant recorded on jobs submitted by rules (webhook secrets are per tenant).
+    submit_tenant: str = "events"
+    # The rules (rendered from the chart's `eventRules:`), matched in order.
+    rules: list[EventRule] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, rules: list[EventRule]) -> list[EventRule]:
+        RuleSet(rules)  # raises on duplicate names
+        return rules
+
+    def rule_set(self) -> RuleSet:
+        return RuleSet(self.rules)
