@@ -1,0 +1,1 @@
+"""Signed CloudEvents webhooks announcing finished async jobs."""

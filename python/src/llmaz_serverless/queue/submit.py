@@ -1,0 +1,290 @@
+"""Accepting an async request: validate, keep big bodies out of the queue, enqueue.
+
+Used by the gateway's async routes (and by tests and the benchmark, which
+submit the same way). Every rejection names the offending field as OpenAI's
+`param` (`messages[1].role`, `async.webhook`) and says how to fix it.
+
+The request body is an OpenAI body plus one optional reserved key, `async`,
+which the gateway strips before queueing:
+
+    {"model": "m", "messages": [...], "async": {"webhook": "https://..."}}
+    {"model": "m", "async": {"inputLocation": "s3://bucket/prefix/in.json"}}
+
+The second form sends the body by reference: the object holds the full OpenAI
+request body and never passes through Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from llmaz_serverless.config import ModelRuntime
+from llmaz_serverless.notify.webhook import check_webhook_url
+from llmaz_serverless.queue.broker import Broker
+from llmaz_serverless.queue.job import Api, Job, new_job_id
+from llmaz_serverless.results.objects import ObjectLocationError, ObjectStore, PayloadTooLargeError, PutResult
+from llmaz_serverless.results.status import StatusStore
+from llmaz_serverless.worker.settings import WorkerSettings
+
+ASYNC_KEY = "async"
+ASYNC_OPTIONS = ("webhook", "inputLocation")
+CHAT_ROLES = ("system", "user", "assistant", "tool", "developer", "function")
+
+
+class SubmitError(Exception):
+    def __init__(
+        self, status: int, message: str, *, param: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+@dataclass
+class Submitted:
+    job: Job
+    input_bytes: int
+
+
+def _bad(message: str, param: str | None, code: str = "invalid_value") -> SubmitError:
+    return SubmitError(400, message, param=param, code=code)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_messages(messages: Any) -> None:
+    if not isinstance(messages, list) or not messages:
+        raise _bad("`messages` must be a non-empty array of {role, content} objects", "messages")
+    for i, msg in enumerate(messages):
+        where = f"messages[{i}]"
+        if not isinstance(msg, dict):
+            raise _bad(
+                f"`{where}` must be an object with `role` and `content`, got {type(msg).__name__}", where
+            )
+        role = msg.get("role")
+        if role not in CHAT_ROLES:
+            raise _bad(
+                f"`{where}.role` must be one of {', '.join(CHAT_ROLES)}; got {role!r}", f"{where}.role"
+            )
+        content = msg.get("content")
+        if content is None and role == "assistant" and msg.get("tool_calls"):
+            continue
+        if not isinstance(content, str | list):
+            raise _bad(
+                f"`{where}.content` must be a string or an array of content parts; got {type(content).__name__}",
+                f"{where}.content",
+            )
+
+
+def _check_prompt(prompt: Any) -> None:
+    ok = isinstance(prompt, str) or (
+        isinstance(prompt, list)
+        and prompt
+        and (
+            all(isinstance(p, str) for p in prompt)
+            or all(_is_int(p) for p in prompt)
+            or all(isinstance(p, list) and all(_is_int(t) for t in p) for p in prompt)
+        )
+    )
+    if not ok:
+        raise _bad("`prompt` must be a string, an array of strings, or token ids", "prompt")
+
+
+def _check_sampling(body: dict[str, Any]) -> None:
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = body.get(name)
+        if value is not None and (not _is_int(value) or value < 1):
+            raise _bad(f"`{name}` must be a positive integer; got {value!r}", name)
+    n = body.get("n")
+    if n is not None and (not _is_int(n) or not 1 <= n <= 128):
+        raise _bad(f"`n` must be an integer from 1 to 128; got {n!r}", "n")
+    for name, low, high in (("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)):
+        value = body.get(name)
+        if value is not None and (not _is_number(value) or not low <= value <= high):
+            raise _bad(f"`{name}` must be a number from {low} to {high}; got {value!r}", name)
+
+
+class Submitter:
+    def __init__(
+        self,
+        *,
+        settings: WorkerSettings,
+        models: dict[str, ModelRuntime],
+        broker: Broker,
+        status: StatusStore,
+        objects: ObjectStore | None,
+    ) -> None:
+        self.settings = settings
+        self.models = models
+        self.broker = broker
+        self.status = status
+        self.objects = objects
+
+    def _model(self, body: dict[str, Any]) -> str:
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            raise _bad("`model` is required: the name of the model to run, e.g. one listed by GET /v1/models",
+                       "model", "missing_required_parameter")  # fmt: skip
+        if model not in self.models:
+            raise SubmitError(
+                404,
+                f"model {model!r} does not exist; known models: {', '.join(sorted(self.models)) or 'none'}",
+                param="model",
+                code="model_not_found",
+            )
+        return model
+
+    def _options(self, body: dict[str, Any]) -> dict[str, Any]:
+        options = body.get(ASYNC_KEY, {})
+        if options is None:
+            return {}
+        if not isinstance(options, dict):
+            raise _bad("`async` must be an object with optional `webhook` and `inputLocation`", ASYNC_KEY)
+        unknown = sorted(set(options) - set(ASYNC_OPTIONS))
+        if unknown:
+            raise _bad(
+                f"`async.{unknown[0]}` is not an async option; known: {', '.join(ASYNC_OPTIONS)}",
+                f"{ASYNC_KEY}.{unknown[0]}",
+            )
+        webhook = options.get("webhook")
+        if webhook is not None:
+            if not isinstance(webhook, str):
+                raise _bad("`async.webhook` must be a URL string", "async.webhook")
+            problem = check_webhook_url(webhook, self.settings.notifications.allowed_hosts)
+            if problem:
+                raise _bad(problem, "async.webhook")
+        location = options.get("inputLocation")
+        if location is not None and not isinstance(location, str):
+            raise _bad("`async.inputLocation` must be a URI string", "async.inputLocation")
+        return options
+
+    async def submit(self, api: Api, body: Any, *, tenant: str) -> Submitted:
+        """Validate and enqueue; raises SubmitError with the field at fault."""
+        if not isinstance(body, dict):
+            raise _bad(f"the request body must be a JSON object, got a JSON {type(body).__name__}", None)
+        model = self._model(body)
+        options = self._options(body)
+        if body.get("stream"):
+            raise _bad(
+                "`stream` is not supported on async requests: the result is stored whole; "
+                "remove `stream` or set it to false",
+                "stream",
+            )
+        location = options.get("inputLocation")
+        job_id = new_job_id()
+        if location is not None:
+            extra = sorted(k for k in body if k not in ("model", ASYNC_KEY))
+            if extra:
+                raise _bad(
+                    f"give the request either inline or by `async.inputLocation`, not both "
+                    f"(found `{extra[0]}` beside inputLocation)",
+                    "async.inputLocation",
+                )
+            size = await self._check_location(location)
+            job = self._job(job_id, model, api, tenant, options, input_location=location)
+            await self._enqueue(job, size)
+            return Submitted(job=job, input_bytes=size)
+
+        if api == "chat":
+            _check_messages(body.get("messages"))
+        else:
+            if "prompt" not in body:
+                raise _bad("`prompt` is required for completions", "prompt", "missing_required_parameter")
+            _check_prompt(body["prompt"])
+        _check_sampling(body)
+        request = {k: v for k, v in body.items() if k != ASYNC_KEY}
+        text = json.dumps(request, separators=(",", ":"))
+        size = len(text.encode())
+        if size > self.settings.payloads.max_bytes:
+            raise SubmitError(
+                413, f"request is {size} bytes; the limit is worker.payloads.maxBytes ({self.settings.payloads.max_bytes})",
+                code="payload_too_large",
+            )  # fmt: skip
+        if size > self.settings.payloads.inline_max_bytes:
+            # Too big for a queue entry: kept in the object store, only the reference is queued.
+            if self.objects is None:
+                raise SubmitError(
+                    413,
+                    f"request is {size} bytes, above worker.payloads.inlineMaxBytes "
+                    f"({self.settings.payloads.inline_max_bytes}), and no object store is configured for "
+                    "larger payloads; shorten it or ask the operator to set worker.objectStore",
+                    code="payload_too_large",
+                )
+            put = await self.objects.put_bytes(f"payloads/{tenant}/{job_id}.json", text.encode())
+            job = self._job(job_id, model, api, tenant, options, input_location=put.uri)
+        else:
+            job = self._job(job_id, model, api, tenant, options, body=text)
+        await self._enqueue(job, size)
+        return Submitted(job=job, input_bytes=size)
+
+    def _job(
+        self, job_id: str, model: str, api: Api, tenant: str, options: dict[str, Any], **payload: Any
+    ) -> Job:
+        return Job(
+            id=job_id, model=model, api=api, tenant=tenant, created_at=time.time(),
+            webhook=options.get("webhook"), **payload,
+        )  # fmt: skip
+
+    async def _check_location(self, location: str) -> int:
+        if self.objects is None:
+            raise _bad(
+                "payloads by reference are not enabled here (worker.objectStore.type is 'none'); "
+                "send the request inline",
+                "async.inputLocation",
+            )
+        try:
+            self.objects.check_uri(location)
+        except ObjectLocationError as err:
+            raise _bad(str(err), "async.inputLocation") from err
+        size = await self.objects.size(location)
+        if size is None:
+            raise _bad(
+                f"no payload at {location}; upload it first (POST /v1/async/payloads returns a location)",
+                "async.inputLocation",
+            )
+        if size > self.settings.payloads.max_bytes:
+            raise SubmitError(
+                413,
+                f"payload at {location} is {size} bytes; the limit is worker.payloads.maxBytes "
+                f"({self.settings.payloads.max_bytes})",
+                param="async.inputLocation",
+                code="payload_too_large",
+            )
+        return size
+
+    async def _enqueue(self, job: Job, size: int) -> None:
+        # Status first: a worker never sees an entry whose status does not exist yet.
+        await self.status.create(job, input_bytes=size)
+        await self.broker.enqueue(job)
+
+    async def upload(self, chunks: AsyncIterator[bytes], *, tenant: str) -> PutResult:
+        """Store an uploaded payload (streamed, never held whole); its URI goes in `inputLocation`."""
+        if self.objects is None:
+            raise SubmitError(
+                400,
+                "payload uploads are not enabled here (worker.objectStore.type is 'none'); send requests inline",
+                code="payloads_disabled",
+            )
+        try:
+            return await self.objects.put_stream(
+                f"payloads/{tenant}/{uuid.uuid4().hex}.json",
+                chunks,
+                max_bytes=self.settings.payloads.max_bytes,
+            )
+        except PayloadTooLargeError as err:
+            raise SubmitError(
+                413, f"payload exceeds worker.payloads.maxBytes ({err.limit} bytes)", code="payload_too_large"
+            ) from err

@@ -1,0 +1,82 @@
+"""Where a job's result goes: Redis for small ones, the object store otherwise.
+
+Writes are idempotent by job id and first-writer-wins (Redis SET NX, a hard
+link on the filesystem, a conditional PUT on S3): if two attempts of one job
+both finish, the stored result is the first one and the status points at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from llmaz_serverless.results.objects import ObjectNotFoundError, ObjectStore
+from llmaz_serverless.worker.settings import ResultSettings
+
+
+class ResultTooLargeError(RuntimeError):
+    pass
+
+
+class ResultStore:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        settings: ResultSettings,
+        *,
+        key_prefix: str,
+        objects: ObjectStore | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.key_prefix = key_prefix
+        self.objects = objects
+        self.ttl = max(1, int(settings.ttl))
+
+    def redis_key(self, job_id: str) -> str:
+        return f"{self.key_prefix}result:{job_id}"
+
+    async def put(self, job_id: str, data: bytes, content_type: str = "application/json") -> dict[str, Any]:
+        """Store the result; returns its location (what the status records)."""
+        inline = self.settings.store == "redis" and len(data) <= self.settings.inline_max_bytes
+        if inline:
+            await self.client.set(self.redis_key(job_id), data, nx=True, ex=self.ttl)
+            return {"store": "redis", "bytes": len(data), "contentType": content_type}
+        if self.objects is None:
+            raise ResultTooLargeError(
+                f"result of {len(data)} bytes exceeds worker.results.inlineMaxBytes "
+                f"({self.settings.inline_max_bytes}) and no object store is configured: "
+                "set worker.objectStore.type to 'filesystem' or 's3'"
+            )
+        put = await self.objects.put_bytes(
+            f"results/{job_id}.json", data, content_type=content_type, if_absent=True
+        )
+        return {"store": self.objects.kind, "uri": put.uri, "bytes": len(data), "contentType": content_type}
+
+    async def get(self, job_id: str, location: dict[str, Any]) -> bytes | None:
+        if location.get("store") == "redis":
+            data = await self.client.get(self.redis_key(job_id))
+            return bytes(data) if data is not None else None
+        if self.objects is None:
+            return None
+        try:
+            return await self.objects.get_bytes(location["uri"])
+        except ObjectNotFoundError:
+            return None
+
+    async def stream(self, job_id: str, location: dict[str, Any]) -> AsyncIterator[bytes]:
+        if location.get("store") == "redis" or self.objects is None:
+            data = await self.get(job_id, location)
+            if data is None:
+                raise ObjectNotFoundError(job_id)
+            yield data
+            return
+        async for chunk in self.objects.stream(location["uri"]):
+            yield chunk
+
+    async def url(self, location: dict[str, Any]) -> str | None:
+        if location.get("store") == "redis" or self.objects is None:
+            return None
+        return await self.objects.public_url(location["uri"])

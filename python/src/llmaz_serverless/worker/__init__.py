@@ -1,0 +1,1 @@
+"""The async worker: queue -> model (through the interceptor) -> result store -> webhook."""

@@ -1,0 +1,165 @@
+"""What a worker does with one job entry.
+
+Order matters for at-least-once with exactly-once results:
+1. status -> running (skipped if an earlier attempt already finished the job);
+2. call the model (held by the interceptor while the model scales from zero);
+3. store the result, first writer wins;
+4. commit the terminal status (one Lua script: decides the single completion
+   and queues the webhook in the outbox);
+5. only then acknowledge the entry.
+A crash anywhere before 5 leaves the entry pending; the next attempt either
+redoes the work or, finding the job committed, only acknowledges it.
+Failures go to the dead-letter stream atomically with their acknowledgement.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from llmaz_serverless.config import ModelRuntime
+from llmaz_serverless.queue.broker import Broker, Delivery
+from llmaz_serverless.queue.job import InvalidJobError, Job, job_id_of
+from llmaz_serverless.results.status import TERMINAL, StatusStore
+from llmaz_serverless.results.store import ResultStore, ResultTooLargeError
+from llmaz_serverless.worker.backoff import backoff_delay
+from llmaz_serverless.worker.metrics import WorkerMetrics
+from llmaz_serverless.worker.model_client import ModelCallError, ModelClient
+from llmaz_serverless.worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+
+class JobProcessor:
+    def __init__(
+        self,
+        *,
+        settings: WorkerSettings,
+        models: dict[str, ModelRuntime],
+        broker: Broker,
+        status: StatusStore,
+        results: ResultStore,
+        client: ModelClient,
+        metrics: WorkerMetrics,
+        consumer: str,
+    ) -> None:
+        self.settings = settings
+        self.models = models
+        self.broker = broker
+        self.status = status
+        self.results = results
+        self.client = client
+        self.metrics = metrics
+        self.consumer = consumer
+
+    async def __call__(self, delivery: Delivery) -> None:
+        self.metrics.inflight.inc()
+        try:
+            await self._process(delivery)
+        finally:
+            self.metrics.inflight.dec()
+
+    async def _process(self, d: Delivery) -> None:
+        try:
+            job = Job.decode(d.raw)
+        except InvalidJobError as err:
+            log.error("dead-lettering malformed entry %s of %s: %s", d.entry_id, d.stream, err)
+            await self.broker.dead_letter(d, job_id_of(d.raw), f"invalid job entry: {err}")
+            self.metrics.jobs.labels("unknown", "dead_lettered").inc()
+            return
+
+        max_attempts = self.settings.max_attempts
+        if d.attempt > max_attempts:
+            # Reached only when attempts ended without a verdict (workers killed mid-job).
+            await self._fail(
+                d,
+                job,
+                {
+                    "code": "max_attempts_exceeded",
+                    "message": f"job was delivered {d.attempt} times without finishing "
+                    f"(worker.maxAttempts is {max_attempts}); workers may be crashing on it",
+                },
+            )
+            return
+
+        state = await self.status.mark_running(job.id, d.attempt, self.consumer)
+        if state in TERMINAL:
+            if state == "failed":
+                # Committed as failed but not yet dead-lettered (crash in between): finish that.
+                await self.broker.dead_letter(
+                    d, job.id, "job failed (dead-letter write completed on redelivery)"
+                )
+            else:
+                await self.broker.ack(d)
+            self.metrics.jobs.labels(job.model, "duplicate").inc()
+            return
+
+        model = self.models.get(job.model)
+        if model is None:
+            await self._fail(
+                d,
+                job,
+                {
+                    "code": "model_not_served",
+                    "message": f"model {job.model!r} is not served by this worker "
+                    f"(serves {sorted(self.models)}); check worker.models and models[]",
+                },
+            )
+            return
+
+        started = time.monotonic()
+        try:
+            reply = await self.client.call(model, job)
+        except ModelCallError as err:
+            if err.retryable and d.attempt < max_attempts:
+                delay = backoff_delay(d.attempt, self.settings.backoff)
+                await self.status.mark_retry(job.id, d.attempt, err.as_error(), delay)
+                await self.broker.retry_later(d, delay)
+                self.metrics.jobs.labels(job.model, "retried").inc()
+                log.info("job %s attempt %d failed (%s); retry in %.1fs", job.id, d.attempt, err, delay)
+                return
+            error = err.as_error()
+            if err.retryable:
+                error["message"] = f"{error['message']} (gave up after {d.attempt} attempts)"
+            await self._fail(d, job, error)
+            return
+        model_seconds = time.monotonic() - started
+
+        try:
+            location = await self.results.put(job.id, reply.body, reply.content_type)
+        except ResultTooLargeError as err:
+            await self._fail(d, job, {"code": "result_too_large", "message": str(err)})
+            return
+        completed = time.time()
+        committed = await self.status.commit(
+            job.id,
+            "succeeded",
+            {
+                "result": location,
+                "completedAt": f"{completed:.6f}",
+                "modelSeconds": f"{model_seconds:.6f}",
+                "attempts": d.attempt,
+            },
+        )
+        await self.broker.ack(d)
+        if committed:
+            self.metrics.jobs.labels(job.model, "succeeded").inc()
+            self.metrics.latency.labels(job.model).observe(max(0.0, completed - job.created_at))
+            self.metrics.model_seconds.labels(job.model).observe(model_seconds)
+        else:
+            self.metrics.jobs.labels(job.model, "duplicate").inc()
+
+    async def _fail(self, d: Delivery, job: Job, error: dict[str, Any]) -> None:
+        await self.status.commit(
+            job.id,
+            "failed",
+            {
+                "error": error,
+                "completedAt": f"{time.time():.6f}",
+                "attempts": min(d.attempt, self.settings.max_attempts),
+            },
+        )
+        await self.broker.dead_letter(d, job.id, f"{error.get('code')}: {error.get('message')}")
+        self.metrics.jobs.labels(job.model, "dead_lettered").inc()
+        log.warning("job %s dead-lettered after %d attempt(s): %s", job.id, d.attempt, error.get("message"))

@@ -1,0 +1,180 @@
+"""Real local parts for exercising the async path: tests, the benchmark, local demos.
+
+- `WebhookReceiver`: an aiohttp server on 127.0.0.1 that records deliveries,
+  verifies their HMAC signature and CloudEvents envelope, and can be told to
+  fail the first N deliveries.
+- `MotoS3Server`: moto's S3 *emulator* as a subprocess on loopback (no S3
+  service is reachable or installable here; moto answers the S3 API).
+- `runtime_config()` / `write_runtime_config()`: a runtime.yaml for a worker.
+- `start_worker_process()`: `llmaz-serverless worker` as a real subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from llmaz_serverless.localserver import LocalServer
+from llmaz_serverless.notify.signing import SIGNATURE_HEADER, verify
+
+
+@dataclass
+class ReceivedWebhook:
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool
+    event: dict[str, Any] | None
+    answered: int
+
+
+@dataclass
+class WebhookReceiver:
+    """Records webhook deliveries; `secrets` maps tenant -> secret for verification."""
+
+    secret: bytes
+    fail_first: int = 0
+    fail_status: int = 500
+    received: list[ReceivedWebhook] = field(default_factory=list)
+    port: int = 0
+    _runner: web.AppRunner | None = None
+    _arrived: asyncio.Condition | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def start(self) -> WebhookReceiver:
+        self._arrived = asyncio.Condition()
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets
+        self.port = int(server.sockets[0].getsockname()[1])
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        ok = bool(signature) and verify(self.secret, body, signature)
+        try:
+            event = json.loads(body)
+        except ValueError:
+            event = None
+        status = self.fail_status if len(self.received) < self.fail_first else 200
+        self.received.append(ReceivedWebhook(dict(request.headers), body, ok, event, status))
+        assert self._arrived is not None
+        async with self._arrived:
+            self._arrived.notify_all()
+        return web.Response(status=status, text="ok" if status == 200 else "try again")
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedWebhook]:
+        assert self._arrived is not None
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.received) >= count), timeout)
+        return self.received
+
+
+class MotoS3Server(LocalServer):
+    """moto's S3-compatible emulator on loopback (an emulator, not AWS)."""
+
+    binary = sys.executable
+    startup_timeout = 30.0
+
+    def command(self, path: str) -> list[str]:
+        return [path, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def __enter__(self) -> MotoS3Server:
+        self.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+
+
+# Credentials moto accepts; boto3 in the worker reads them from the environment.
+MOTO_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def runtime_config(
+    redis_url: str, models: dict[str, str], worker: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A runtime.yaml document: `models` maps model name -> upstream base URL."""
+    return {
+        "models": [
+            {"name": name, "playground": name, "upstream": upstream, "timeouts": {"coldStart": "30s"}}
+            for name, upstream in models.items()
+        ],
+        "redis": {"url": redis_url},
+        "worker": worker or {},
+    }
+
+
+def write_runtime_config(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def start_worker_process(
+    config: Path, consumer: str, *, log_path: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`llmaz-serverless worker` as a child process; stop it with terminate() or kill()."""
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - lives with the process
+    return subprocess.Popen(
+        [sys.executable, "-m", "llmaz_serverless", "worker", "--config", str(config), "--consumer", consumer],
+        stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.05, what: str = "condition") -> Any:
+    """Poll a synchronous predicate until it returns a truthy value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached within {timeout}s")
+
+
+async def wait_until_async(
+    predicate: Any, timeout: float, interval: float = 0.05, what: str = "condition"
+) -> Any:
+    """Poll an async predicate until it returns a truthy value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await predicate()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise TimeoutError(f"{what} not reached within {timeout}s")
