@@ -84,7 +84,8 @@ def _check_messages(messages: Any) -> None:
             continue
         if not isinstance(content, str | list):
             raise _bad(
-                f"`{where}.content` must be a string or an array of content parts; got {type(content).__name__}",
+                f"`{where}.content` must be a string or an array of content parts; "
+                f"got {type(content).__name__}",
                 f"{where}.content",
             )
 
@@ -209,8 +210,9 @@ class Submitter:
         text = json.dumps(request, separators=(",", ":"))
         size = len(text.encode())
         if size > self.settings.payloads.max_bytes:
+            limit = self.settings.payloads.max_bytes
             raise SubmitError(
-                413, f"request is {size} bytes; the limit is worker.payloads.maxBytes ({self.settings.payloads.max_bytes})",
+                413, f"request is {size} bytes; the limit is worker.payloads.maxBytes ({limit})",
                 code="payload_too_large",
             )  # fmt: skip
         if size > self.settings.payloads.inline_max_bytes:
@@ -275,7 +277,8 @@ class Submitter:
         if self.objects is None:
             raise SubmitError(
                 400,
-                "payload uploads are not enabled here (worker.objectStore.type is 'none'); send requests inline",
+                "payload uploads are not enabled here (worker.objectStore.type is 'none'); "
+                "send requests inline",
                 code="payloads_disabled",
             )
         try:

@@ -85,10 +85,10 @@ class WebhookReceiver:
             self._arrived.notify_all()
         return web.Response(status=status, text="ok" if status == 200 else "try again")
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedWebhook]:
+    async def wait_for(self, count: int, within: float = 10.0) -> list[ReceivedWebhook]:
         assert self._arrived is not None
         async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.received) >= count), timeout)
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.received) >= count), within)
         return self.received
 
 
@@ -168,13 +168,13 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.05, what: str
 
 
 async def wait_until_async(
-    predicate: Any, timeout: float, interval: float = 0.05, what: str = "condition"
+    predicate: Any, within: float, interval: float = 0.05, what: str = "condition"
 ) -> Any:
     """Poll an async predicate until it returns a truthy value."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         value = await predicate()
         if value:
             return value
         await asyncio.sleep(interval)
-    raise TimeoutError(f"{what} not reached within {timeout}s")
+    raise TimeoutError(f"{what} not reached within {within}s")
