@@ -172,8 +172,20 @@ class Submitter:
             raise _bad("`async.inputLocation` must be a URI string", "async.inputLocation")
         return options
 
-    async def submit(self, api: Api, body: Any, *, tenant: str) -> Submitted:
-        """Validate and enqueue; raises SubmitError with the field at fault."""
+    async def submit(
+        self,
+        api: Api,
+        body: Any,
+        *,
+        tenant: str,
+        job_id: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Submitted:
+        """Validate and enqueue; raises SubmitError with the field at fault.
+
+        `job_id` lets a caller with its own idempotency (event intake) choose the id;
+        `extra` is kept on the job for tracing (the triggering event).
+        """
         if not isinstance(body, dict):
             raise _bad(f"the request body must be a JSON object, got a JSON {type(body).__name__}", None)
         model = self._model(body)
@@ -185,7 +197,7 @@ class Submitter:
                 "stream",
             )
         location = options.get("inputLocation")
-        job_id = new_job_id()
+        job_id = job_id or new_job_id()
         if location is not None:
             extra = sorted(k for k in body if k not in ("model", ASYNC_KEY))
             if extra:
@@ -195,7 +207,7 @@ class Submitter:
                     "async.inputLocation",
                 )
             size = await self._check_location(location)
-            job = self._job(job_id, model, api, tenant, options, input_location=location)
+            job = self._job(job_id, model, api, tenant, options, extra, input_location=location)
             await self._enqueue(job, size)
             return Submitted(job=job, input_bytes=size)
 
@@ -226,9 +238,9 @@ class Submitter:
                     code="payload_too_large",
                 )
             put = await self.objects.put_bytes(f"payloads/{tenant}/{job_id}.json", text.encode())
-            job = self._job(job_id, model, api, tenant, options, input_location=put.uri)
+            job = self._job(job_id, model, api, tenant, options, extra, input_location=put.uri)
         else:
-            job = self._job(job_id, model, api, tenant, options, body=text)
+            job = self._job(job_id, model, api, tenant, options, extra, body=text)
         await self._enqueue(job, size)
         return Submitted(job=job, input_bytes=size)
 

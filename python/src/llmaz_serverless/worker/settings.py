@@ -92,8 +92,13 @@ class NotificationSettings(CamelModel):
     # Refuse to send unsigned webhooks; the notification is recorded as failed
     # with the missing tenant named.
     require_signature: bool = True
-    # Tenant name used when the gateway has no authenticated tenant.
+    # Tenant name used when the request carries no tenant identity.
     default_tenant: str = "default"
+    # Header naming the tenant, set by a trusted authenticating proxy in front of
+    # the gateway (e.g. from a JWT claim). Empty: never read from the request,
+    # because a client choosing its tenant could get events signed with another
+    # tenant's secret. Also what scopes GET /v1/async/<id> to its submitter.
+    tenant_header: str = ""
     # Delivery attempts per notification before it is recorded as failed.
     max_attempts: int = Field(default=5, ge=1)
     # Backoff between delivery attempts.

@@ -1,0 +1,332 @@
+"""The gateway's async API: submit now, fetch the result later (or get a webhook).
+
+POST /v1/async/chat/completions, POST /v1/async/completions
+    An OpenAI request body, plus an optional `async` object:
+    `{"webhook": URL}` for a signed CloudEvents notification, and
+    `{"inputLocation": URI}` to send the body by reference instead (the
+    object holds the whole OpenAI body; nothing else may be given inline).
+    202 `{"id", "object": "async.job", "status": "queued", "statusUrl", ...}`
+    with a `Location` header. Bodies above `worker.payloads.inlineMaxBytes`
+    are stored in the object store and queued by reference automatically.
+    Errors: 400/404/413 in OpenAI's shape with `param` naming the field.
+
+POST /v1/async/payloads
+    Streams the request body into the object store (up to
+    `worker.payloads.maxBytes`, 1 GiB by default) and answers 201
+    `{"inputLocation", "bytes"}`. For clients that cannot write to the bucket
+    or PVC themselves; the body is never held in memory or sent to Redis.
+
+GET /v1/async/{id}
+    Status: queued | running | succeeded | failed, attempts, timestamps, the
+    last error of a retrying job, the error of a failed one, the webhook
+    outcome, and for a success the result inline (results kept in Redis) or
+    its location (`resultLocation`, plus a presigned `resultUrl` on S3).
+
+GET /v1/async/{id}/result
+    The stored result itself, from whichever store holds it (streamed).
+
+Jobs are scoped to their tenant: another tenant's id answers 404.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter
+
+from llmaz_serverless.config import ModelRuntime, RuntimeConfig
+from llmaz_serverless.gateway.errors import openai_error
+from llmaz_serverless.queue import build_broker
+from llmaz_serverless.queue.broker import Broker
+from llmaz_serverless.queue.job import Api
+from llmaz_serverless.queue.submit import SubmitError, Submitter
+from llmaz_serverless.results.objects import ObjectNotFoundError, ObjectStore, build_object_store
+from llmaz_serverless.results.status import StatusStore
+from llmaz_serverless.results.store import ResultStore
+from llmaz_serverless.worker.settings import WorkerSettings, load_settings
+
+log = logging.getLogger("llmaz_serverless.gateway.async")
+
+PREFIX = "/v1/async"
+_UPLOAD_CHUNK = 1 << 20
+
+
+class AsyncApiMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.submitted = Counter(
+            "llmaz_serverless_gateway_async_submitted",
+            "Async jobs accepted, by model and form (inline, reference).",
+            ["model", "form"], registry=registry,
+        )  # fmt: skip
+        self.rejected = Counter(
+            "llmaz_serverless_gateway_async_rejected", "Async submissions refused, by HTTP status.",
+            ["code"], registry=registry,
+        )  # fmt: skip
+
+
+class AsyncApi:
+    """Handlers bound to the queue, stores and settings; built at app startup."""
+
+    def __init__(
+        self,
+        *,
+        settings: WorkerSettings,
+        models: dict[str, ModelRuntime],
+        broker: Broker,
+        status: StatusStore,
+        results: ResultStore,
+        objects: ObjectStore | None,
+        metrics: AsyncApiMetrics,
+    ) -> None:
+        self.settings = settings
+        self.status = status
+        self.results = results
+        self.metrics = metrics
+        self.submitter = Submitter(
+            settings=settings, models=models, broker=broker, status=status, objects=objects
+        )
+
+    def tenant_of(self, request: web.Request) -> str:
+        # An authenticating layer may set request["tenant"]; a header only when the operator trusts it.
+        tenant = request.get("tenant")
+        header = self.settings.notifications.tenant_header
+        if not tenant and header:
+            tenant = request.headers.get(header)
+        return str(tenant or self.settings.notifications.default_tenant)
+
+    def _error(self, err: SubmitError) -> web.Response:
+        self.metrics.rejected.labels(str(err.status)).inc()
+        return openai_error(err.status, err.message, code=err.code, param=err.param)
+
+    async def submit(self, request: web.Request, api: Api) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError) as err:
+            return self._error(
+                SubmitError(400, f"the request body is not valid JSON: {err}", code="invalid_json")
+            )
+        log_fields = request.get("log")  # the gateway's access-log fields (absent on a bare app)
+        if log_fields is not None and isinstance(body, dict) and isinstance(body.get("model"), str):
+            log_fields["model"] = body["model"]
+        try:
+            done = await self.submitter.submit(api, body, tenant=self.tenant_of(request))
+        except SubmitError as err:
+            return self._error(err)
+        job = done.job
+        self.metrics.submitted.labels(job.model, "reference" if job.input_location else "inline").inc()
+        if log_fields is not None:
+            log_fields["job_id"] = job.id
+        status_url = f"{PREFIX}/{job.id}"
+        return web.json_response(
+            {
+                "id": job.id,
+                "object": "async.job",
+                "model": job.model,
+                "status": "queued",
+                "createdAt": job.created_at,
+                "statusUrl": status_url,
+                "resultUrl": f"{status_url}/result",
+                "inputBytes": done.input_bytes,
+            },
+            status=202,
+            headers={"Location": status_url},
+        )
+
+    async def submit_chat(self, request: web.Request) -> web.Response:
+        return await self.submit(request, "chat")
+
+    async def submit_completions(self, request: web.Request) -> web.Response:
+        return await self.submit(request, "completions")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        declared = request.content_length
+        if declared is not None and declared > self.settings.payloads.max_bytes:
+            return self._error(
+                SubmitError(413, f"payload of {declared} bytes exceeds worker.payloads.maxBytes "
+                                 f"({self.settings.payloads.max_bytes})", code="payload_too_large")
+            )  # fmt: skip
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for chunk in request.content.iter_chunked(_UPLOAD_CHUNK):
+                yield chunk
+
+        try:
+            put = await self.submitter.upload(chunks(), tenant=self.tenant_of(request))
+        except SubmitError as err:
+            return self._error(err)
+        return web.json_response({"inputLocation": put.uri, "bytes": put.size}, status=201)
+
+    async def _owned_status(self, request: web.Request) -> dict[str, Any] | web.Response:
+        job_id = request.match_info["job_id"]
+        status = await self.status.get(job_id)
+        if status is None or status.get("tenant", self.tenant_of(request)) != self.tenant_of(request):
+            return openai_error(
+                404,
+                f"no async job {job_id!r} (unknown, expired after worker.results.ttl, or another tenant's)",
+                code="job_not_found", param="id",
+            )  # fmt: skip
+        return status
+
+    async def get_status(self, request: web.Request) -> web.Response:
+        status = await self._owned_status(request)
+        if isinstance(status, web.Response):
+            return status
+        return web.json_response(await self.view(status))
+
+    async def view(self, status: dict[str, Any]) -> dict[str, Any]:
+        """The client-facing status document."""
+        job_id = status["id"]
+        out: dict[str, Any] = {
+            "id": job_id,
+            "object": "async.job",
+            "model": status.get("model"),
+            "status": status.get("state"),
+            "attempts": status.get("attempts", 0),
+            "createdAt": status.get("createdAt"),
+        }
+        for key in ("startedAt", "completedAt", "modelSeconds", "nextAttemptAt", "lastError", "error"):
+            if key in status:
+                out[key] = status[key]
+        if status.get("webhook"):
+            out["notification"] = status.get("notification") or {"state": "pending"}
+        location = status.get("result")
+        if status.get("state") == "succeeded" and location:
+            out["resultLocation"] = {k: v for k, v in location.items() if k != "key"}
+            out["resultUrl"] = await self.results.url(location) or f"{PREFIX}/{job_id}/result"
+            if (
+                location.get("store") == "redis"
+                and location.get("contentType", "application/json") == "application/json"
+            ):
+                data = await self.results.get(job_id, location)
+                if data is not None:
+                    out["result"] = json.loads(data)
+        return out
+
+    async def get_result(self, request: web.Request) -> web.StreamResponse:
+        status = await self._owned_status(request)
+        if isinstance(status, web.Response):
+            return status
+        location = status.get("result")
+        if status.get("state") != "succeeded" or not location:
+            return openai_error(
+                409, f"job {status['id']} has no result: its status is {status.get('state')!r}",
+                code="result_not_ready", param="id",
+            )  # fmt: skip
+        response = web.StreamResponse(
+            headers={"Content-Type": location.get("contentType", "application/json")}
+        )
+        try:
+            stream = self.results.stream(status["id"], location)
+            first = await anext(stream)
+        except (ObjectNotFoundError, StopAsyncIteration):
+            return openai_error(
+                410, f"the result of job {status['id']} is no longer stored", code="result_gone"
+            )
+        await response.prepare(request)
+        await response.write(first)
+        async for chunk in stream:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
+API_KEY = web.AppKey("async_api", AsyncApi)
+
+
+def build_api(runtime: RuntimeConfig, redis: Any, registry: CollectorRegistry) -> tuple[AsyncApi, Broker]:
+    settings = load_settings(runtime)
+    objects = build_object_store(settings.object_store)
+    broker = build_broker(settings, redis, consumer="gateway", models=[])
+    status = StatusStore(redis, key_prefix=settings.key_prefix, ttl=settings.results.ttl,
+                         outbox_stream=settings.notify_stream)  # fmt: skip
+    api = AsyncApi(
+        settings=settings,
+        models={m.name: m for m in runtime.models},
+        broker=broker,
+        status=status,
+        results=ResultStore(redis, settings.results, key_prefix=settings.key_prefix, objects=objects),
+        objects=objects,
+        metrics=AsyncApiMetrics(registry),
+    )
+    return api, broker
+
+
+def add_routes(app: web.Application, api_of: Callable[[], AsyncApi]) -> None:
+    """Routes that resolve the API per request (it is built at startup, after routing)."""
+
+    def bound(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return await getattr(api_of(), name)(request)
+
+        return handler
+
+    app.router.add_post(f"{PREFIX}/chat/completions", bound("submit_chat"))
+    app.router.add_post(f"{PREFIX}/completions", bound("submit_completions"))
+    app.router.add_post(f"{PREFIX}/payloads", bound("upload"))
+    app.router.add_get(PREFIX + "/{job_id}", bound("get_status"))
+    app.router.add_get(PREFIX + "/{job_id}/result", bound("get_result"))
+
+
+def lifecycle(
+    runtime: RuntimeConfig, redis_of: Callable[[], Any], registry: CollectorRegistry
+) -> Callable[[web.Application], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        api, broker = build_api(runtime, redis_of(), registry)
+        await broker.start()
+        app[API_KEY] = api
+        yield
+        await broker.close()
+
+    return ctx
+
+
+def setup(app: web.Application, ctx: object) -> None:
+    """Gateway route module entry (see gateway/context.py)."""
+    from llmaz_serverless.gateway.context import GatewayContext
+
+    assert isinstance(ctx, GatewayContext)
+    load_settings(ctx.runtime)  # a bad `worker:` section fails the gateway at build time, naming the key
+    add_routes(app, lambda: app[API_KEY])
+    app.cleanup_ctx.append(lifecycle(ctx.runtime, lambda: ctx.redis, ctx.metrics.registry))
+
+
+def setup_standalone(app: web.Application, runtime: RuntimeConfig, redis_of: Callable[[], Any],
+                     registry: CollectorRegistry | None = None) -> None:  # fmt: skip
+    """The same routes on a bare aiohttp app (tests, or an async-only front door)."""
+    add_routes(app, lambda: app[API_KEY])
+    app.cleanup_ctx.append(lifecycle(runtime, redis_of, registry or CollectorRegistry()))
+
+
+def make_enqueue(ctx: object) -> Callable[[Any], Awaitable[str]]:
+    """An `events.submit.Enqueue` for the event intake: queues a JobRequest, returns its id."""
+    from llmaz_serverless.gateway.context import GatewayContext
+
+    assert isinstance(ctx, GatewayContext)
+    state: dict[str, Any] = {}
+
+    async def enqueue(req: Any) -> str:
+        if "submitter" not in state:
+            api, broker = build_api(ctx.runtime, ctx.redis, CollectorRegistry())
+            await broker.start()
+            state["submitter"] = api.submitter
+        body = dict(req.body)
+        body.setdefault("model", req.model)
+        if req.webhook:
+            body["async"] = {**(body.get("async") or {}), "webhook": req.webhook}
+        extra = {"eventId": req.event_id, "eventSource": req.event_source, "rule": req.rule}
+        try:
+            done = await state["submitter"].submit(
+                req.api, body, tenant=req.tenant, job_id=req.job_id, extra=extra
+            )
+        except SubmitError as err:
+            raise ValueError(f"{err.param or 'body'}: {err.message}") from err
+        return done.job.id
+
+    return enqueue
