@@ -1,0 +1,90 @@
+"""`llmaz-serverless validate`: check values files before they reach a cluster."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.toolpaths import chart_dir
+from llmaz_serverless.values.loader import ValuesFileError
+from llmaz_serverless.values.merge import SetSyntaxError
+from llmaz_serverless.values.rules import RULES
+from llmaz_serverless.values.schema import ChartSchemaError
+from llmaz_serverless.values.validate import validate_values
+
+EPILOG = """\
+Values files are merged like Helm merges them (later -f wins, maps merge,
+lists are replaced, --set last, chart defaults underneath), then checked
+against the chart's own values.schema.json and the semantic rules
+(--list-rules). Every problem is printed at once as
+  FILE:LINE: SEVERITY: path.to.field: what is wrong (got X); fix: ... [rule]
+
+exit codes:
+  0  valid (warnings allowed unless --strict)
+  1  invalid: at least one error (or a warning with --strict)
+  2  usage error: unreadable file, bad --set, no chart schema
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check values files against the chart schema and the serverless rules",
+        description="Check values files against the chart's values.schema.json and semantic rules.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-f", "--values", dest="values", action="append", default=[], type=Path, metavar="FILE",
+        help="values file (repeatable, merged in order like helm -f)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--set", dest="set_values", action="append", default=[], metavar="K=V", help="like helm --set"
+    )
+    parser.add_argument(
+        "--chart", type=Path, default=None, help="chart directory (default: the repo's llmaz-serverless)"
+    )
+    parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument(
+        "--skip-rule", action="append", default=[], metavar="ID", help="do not run this rule (repeatable)"
+    )
+    parser.add_argument("--list-rules", action="store_true", help="print the rule ids and what they check")
+    parser.set_defaults(func=run)
+
+
+def _list_rules() -> int:
+    for rule in RULES:
+        print(f"{rule.id} ({rule.severity}): {rule.title}")
+        print(textwrap.indent(textwrap.fill(rule.doc, 96), "    "))
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_rules:
+        return _list_rules()
+    known = {r.id for r in RULES}
+    unknown = [r for r in args.skip_rule if r not in known]
+    if unknown:
+        print(f"validate: unknown rule id(s): {', '.join(unknown)}; see --list-rules", file=sys.stderr)
+        return EXIT_USAGE
+    chart = args.chart or chart_dir()
+    try:
+        report = validate_values(args.values, chart, args.set_values, set(args.skip_rule))
+    except (ValuesFileError, SetSyntaxError, ChartSchemaError) as err:
+        print(f"validate: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    ok = report.ok(args.strict)
+    if args.output == "json":
+        print(json.dumps(report.as_dict(args.strict), indent=2))
+    else:
+        for problem in report.problems:
+            print(problem.text())
+        names = ", ".join(str(f) for f in args.values) or "chart defaults"
+        verdict = "valid" if ok else "INVALID"
+        print(f"{names}: {verdict} ({len(report.errors)} errors, {len(report.warnings)} warnings)")
+    return EXIT_OK if ok else EXIT_INVALID

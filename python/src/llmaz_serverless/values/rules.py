@@ -1,0 +1,737 @@
+"""Semantic rules over merged values: what the schema cannot say.
+
+Each rule has a stable id (used in reports, docs and `--ignore`), a title,
+a one-line doc and a default severity. Rules read the chart's real layout:
+every entry of `models` is the chart's `modelDefaults` deep-merged under the
+entry (maps merge, lists and scalars replace: the `mergeOverwrite` of
+templates/_helpers.tpl `llmaz-serverless.models`), and disabled models are
+skipped as the chart skips them.
+
+Rules must never crash on a malformed document (the schema reports those):
+they read through `_get`, which answers a default for anything missing or of
+the wrong type. The docs for every rule are in docs/design/validation.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from llmaz_serverless.values.loader import Mark
+from llmaz_serverless.values.merge import MergedValues
+from llmaz_serverless.values.messages import Explanation, Path, did_you_mean, format_path, show
+
+ERROR = "error"
+WARNING = "warning"
+
+# Least time from an empty pod to a first token, per backend (seconds). From
+# UPSTREAM.md: vLLM start-ups of 59 s and up (minutes for large models), a
+# 0.5B model 32-36 s of which most is imports; SGLang and TGI load the same
+# way. llama.cpp and ollama map a GGUF file and start in seconds. These are
+# floors: a real model is slower, never faster.
+BACKEND_MIN_LOAD_S: dict[str, float] = {"vllm": 60, "sglang": 60, "tgi": 60, "llamacpp": 15, "ollama": 15}
+DEFAULT_MIN_LOAD_S = 60.0
+
+# Metric-name prefixes each backend exports (the names the chart's queries use).
+BACKEND_METRIC_PREFIXES: dict[str, tuple[str, ...]] = {
+    "vllm": ("vllm:",),
+    "sglang": ("sglang:",),
+    "tgi": ("tgi_",),
+    "llamacpp": ("llamacpp:",),
+    "ollama": (),
+}
+# Signals the chart can build a query for, per backend (templates/_helpers.tpl promQuery).
+BACKEND_SIGNALS: dict[str, set[str]] = {
+    "vllm": {"waiting", "kvCache"},
+    "sglang": {"waiting", "kvCache"},
+    "tgi": {"waiting"},
+    "llamacpp": {"waiting", "kvCache"},
+    "ollama": set(),
+}
+_GPU_RESOURCE = re.compile(r"(^|/)(gpu|.*\.gpu)$|gpu", re.IGNORECASE)
+_DURATION_PART = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds of a Go duration ("90s", "1h30m", "250ms") or a number; None if neither."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text in ("0", ""):
+        return 0.0 if text == "0" else None
+    pos, total = 0, 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != pos:
+            return None
+        total += float(match.group(1)) * _UNIT_S[match.group(2)]
+        pos = match.end()
+    return total if pos == len(text) and pos > 0 else None
+
+
+def _fmt_s(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)}m"
+    return f"{seconds:g}s"
+
+
+def _get(data: Any, *keys: Any, default: Any = None) -> Any:
+    node = data
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(node, list) or not -len(node) <= key < len(node):
+                return default
+        elif not isinstance(node, dict) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _merge_model(defaults: Any, model: Any) -> Any:
+    """Sprig mergeOverwrite(deepCopy defaults, deepCopy model): maps merge, everything else replaces."""
+    if not isinstance(defaults, dict) or not isinstance(model, dict):
+        return copy.deepcopy(model)
+    out = copy.deepcopy(defaults)
+    for key, value in model.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge_model(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@dataclass
+class Model:
+    """One entry of `models` as the chart sees it (modelDefaults merged under it)."""
+
+    index: int
+    name: str
+    own: dict[str, Any]  # what the entry itself says
+    data: dict[str, Any]  # merged with modelDefaults
+
+    def get(self, *keys: Any, default: Any = None) -> Any:
+        return _get(self.data, *keys, default=default)
+
+    @property
+    def backend(self) -> str:
+        name = self.get("backend", "name", default="vllm")
+        return name if isinstance(name, str) else "vllm"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found: where (path + mark), what, value, fix."""
+
+    explanation: Explanation
+    mark: Mark | None
+    severity: str
+
+
+class RuleContext:
+    """Read access to merged values for rules, with marks that follow modelDefaults."""
+
+    def __init__(self, merged: MergedValues) -> None:
+        self.merged = merged
+        self.values = merged.data
+
+    def get(self, *keys: Any, default: Any = None) -> Any:
+        return _get(self.values, *keys, default=default)
+
+    @cache  # noqa: B019 - one context per validation run
+    def models(self) -> tuple[Model, ...]:
+        defaults = self.get("modelDefaults", default={})
+        out = []
+        for index, entry in enumerate(self.get("models", default=[]) or []):
+            if not isinstance(entry, dict):
+                continue
+            data = _merge_model(defaults if isinstance(defaults, dict) else {}, entry)
+            if data.get("enabled", True) is False:
+                continue
+            name = entry.get("name")
+            out.append(Model(index, name if isinstance(name, str) else f"models[{index}]", entry, data))
+        return tuple(out)
+
+    def model_path(self, model: Model, *keys: Any) -> Path:
+        return ("models", model.index, *keys)
+
+    def model_mark(self, model: Model, *keys: Any) -> tuple[Mark | None, str | None]:
+        """Mark of a model field: the entry's own line, or modelDefaults' if the entry inherits it."""
+        if _get(model.own, *keys, default=_MISSING) is not _MISSING:
+            return self.merged.mark(self.model_path(model, *keys)), None
+        inherited = ("modelDefaults", *keys)
+        if _get(self.values, *inherited, default=_MISSING) is not _MISSING:
+            return self.merged.mark(inherited), format_path(inherited)
+        return self.merged.mark(self.model_path(model)), None
+
+    def finding(
+        self, model: Model | None, keys: tuple[Any, ...], what: str, got: Any, fix: str | None, severity: str
+    ) -> Finding:
+        """A finding at `keys` of a model (or of the top level when model is None); `got` is the raw value."""
+        shown = None if got is _NO_VALUE else show(got)
+        if model is None:
+            return Finding(
+                Explanation(tuple(keys), what, shown, fix), self.merged.mark(tuple(keys)), severity
+            )
+        mark, inherited = self.model_mark(model, *keys)
+        if inherited:
+            what = f"{what} (inherited from {inherited})"
+        return Finding(Explanation(self.model_path(model, *keys), what, shown, fix), mark, severity)
+
+
+_MISSING = object()
+_NO_VALUE = object()  # `got` for findings about something absent
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    doc: str
+    severity: str
+    check: Callable[[RuleContext], Iterator[Finding]] = field(compare=False)
+
+
+RULES: list[Rule] = []
+
+
+def rule(rule_id: str, title: str, doc: str, severity: str = ERROR) -> Callable[..., Any]:
+    def register(
+        func: Callable[[RuleContext], Iterator[Finding]],
+    ) -> Callable[[RuleContext], Iterator[Finding]]:
+        RULES.append(Rule(rule_id, title, doc, severity, func))
+        return func
+
+    return register
+
+
+def rules_by_id() -> dict[str, Rule]:
+    return {r.id: r for r in RULES}
+
+
+# --- helpers shared by rules ----------------------------------------------------------------------
+
+
+def expected_load_s(model: Model) -> tuple[float, str]:
+    """Least time from zero to a Ready, warmed pod, and how it was worked out."""
+    base = BACKEND_MIN_LOAD_S.get(model.backend, DEFAULT_MIN_LOAD_S)
+    why = f"{model.backend} needs at least {_fmt_s(base)} to load"
+    if model.get("warmup", "enabled", default=True) is True:
+        deadline = parse_duration(model.get("warmup", "deadline"))
+        if deadline:
+            base += deadline
+            why += f" plus up to {_fmt_s(deadline)} of warmup (warmup.deadline)"
+    return base, why
+
+
+def scales_to_zero(model: Model) -> bool:
+    minimum = _int(model.get("scaling", "minReplicaCount", default=0))
+    idle = _int(model.get("scaling", "idleReplicaCount"))
+    return idle == 0 or (minimum == 0 and idle is None) or (minimum is None and idle is None)
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+@rule(
+    "timeouts/cold-start-below-load-time",
+    "Cold-start timeout shorter than the model's load time",
+    "timeouts.coldStart is the InterceptorRoute readiness timeout and the gateway's hold: shorter than the "
+    "time a pod needs to load and warm, every request that wakes the model times out (504) while the pod "
+    "keeps loading.",
+)
+def _cold_start_timeout(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        if model.get("coldStart", "fallback", "enabled") is True:
+            continue  # the short readiness of a fallback route is the point of a fallback
+        timeout = parse_duration(model.get("timeouts", "coldStart"))
+        if timeout is None:
+            continue
+        need, why = expected_load_s(model)
+        if timeout < need:
+            yield ctx.finding(
+                model,
+                ("timeouts", "coldStart"),
+                f"is shorter than the model's load time: {why}, {_fmt_s(need)} in all",
+                model.get("timeouts", "coldStart"),
+                f"set timeouts.coldStart to at least {_fmt_s(need)} (minutes for big models), or enable "
+                "coldStart.fallback",
+                ERROR,
+            )
+
+
+@rule(
+    "scaling/cooldown-below-cold-start",
+    "cooldownPeriod shorter than the cold start (thrashing)",
+    "A model that scales to zero after an idle gap shorter than its own cold start spends more time loading "
+    "than serving when traffic comes in bursts; each return from zero costs a full load.",
+)
+def _cooldown(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        if not scales_to_zero(model):
+            continue
+        cooldown = _int(model.get("scaling", "cooldownPeriod"))
+        if cooldown is None:
+            continue
+        need, why = expected_load_s(model)
+        if cooldown < need:
+            yield ctx.finding(
+                model,
+                ("scaling", "cooldownPeriod"),
+                f"is shorter than the cold start it causes: {why}, {_fmt_s(need)} in all",
+                cooldown,
+                f"set scaling.cooldownPeriod to at least {int(need)} seconds",
+                ERROR,
+            )
+
+
+@rule(
+    "scaling/initial-cooldown-below-cold-start",
+    "A pre-warmed model can be scaled to zero while it still loads",
+    "With prewarm.onInstall the install starts pods before any request; KEDA may scale them to zero once "
+    "initialCooldownPeriod has passed, even if they are still loading, unless it covers the load time.",
+)
+def _initial_cooldown(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        if model.get("prewarm", "onInstall") is not True or not scales_to_zero(model):
+            continue
+        initial = _int(model.get("scaling", "initialCooldownPeriod"))
+        if initial is None:
+            continue
+        need, why = expected_load_s(model)
+        if initial < need:
+            yield ctx.finding(
+                model,
+                ("scaling", "initialCooldownPeriod"),
+                f"is shorter than the pre-warmed pods' load time: {why}, {_fmt_s(need)} in all",
+                initial,
+                f"set scaling.initialCooldownPeriod to at least {int(need)} seconds",
+                ERROR,
+            )
+
+
+@rule(
+    "scaling/max-below-min",
+    "maxReplicaCount below minReplicaCount",
+    "KEDA rejects a ScaledObject whose maxReplicaCount is below its minReplicaCount.",
+)
+def _max_below_min(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        low = _int(model.get("scaling", "minReplicaCount"))
+        high = _int(model.get("scaling", "maxReplicaCount"))
+        if low is not None and high is not None and high < low:
+            yield ctx.finding(
+                model,
+                ("scaling", "maxReplicaCount"),
+                f"is below scaling.minReplicaCount ({low})",
+                high,
+                f"set maxReplicaCount to {low} or more, or lower minReplicaCount",
+                ERROR,
+            )
+    if ctx.get("worker", "enabled") is True:
+        low = _int(ctx.get("worker", "scaling", "minReplicaCount"))
+        high = _int(ctx.get("worker", "scaling", "maxReplicaCount"))
+        if low is not None and high is not None and high < low:
+            yield ctx.finding(
+                None,
+                ("worker", "scaling", "maxReplicaCount"),
+                f"is below worker.scaling.minReplicaCount ({low})",
+                high,
+                f"set it to {low} or more",
+                ERROR,
+            )
+
+
+@rule(
+    "scaling/idle-not-below-min",
+    "idleReplicaCount not below minReplicaCount",
+    "KEDA rejects idleReplicaCount >= minReplicaCount, counting a minReplicaCount of 0 as 1.",
+)
+def _idle(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        idle = _int(model.get("scaling", "idleReplicaCount"))
+        low = _int(model.get("scaling", "minReplicaCount"))
+        if idle is None or low is None:
+            continue
+        bound = low if low > 0 else 1
+        if idle >= bound:
+            yield ctx.finding(
+                model,
+                ("scaling", "idleReplicaCount"),
+                f"must be below minReplicaCount ({low}; KEDA counts 0 as 1)",
+                idle,
+                "use idleReplicaCount: 0 with minReplicaCount >= 1, or leave idleReplicaCount null",
+                ERROR,
+            )
+
+
+def _wake_triggers(model: Model) -> set[str]:
+    """Trigger names (as the chart names them) that can move a model from zero to one."""
+    names = {"http"}  # external-push: every model has a route
+    if model.get("async", "enabled") is True:
+        names |= {"queue", "inflight"}
+    for entry in model.get("scaling", "cron", default=[]) or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            names.add(f"cron-{entry['name']}")
+    return names
+
+
+@rule(
+    "scaling/zero-without-wake-trigger",
+    "Scale to zero with no trigger that can wake the model",
+    "At zero a model exports no metrics, so only the HTTP route, the async queue or a cron window can wake "
+    "it. A scalingModifiers formula that uses none of those keeps the model at zero for ever.",
+)
+def _zero_without_wake(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        if not scales_to_zero(model) or model.get("scaling", "scalingModifiers", "enabled") is not True:
+            continue
+        formula = model.get("scaling", "scalingModifiers", "formula", default="")
+        if not isinstance(formula, str):
+            continue
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", formula))
+        wake = _wake_triggers(model)
+        if not words & wake:
+            yield ctx.finding(
+                model,
+                ("scaling", "scalingModifiers", "formula"),
+                "uses no trigger that can wake the model from zero (metrics read 0 while it is at zero)",
+                formula,
+                f"include one of {', '.join(sorted(wake))} in the formula (e.g. `max(http, waiting)`), or "
+                "set minReplicaCount >= 1",
+                ERROR,
+            )
+        cron_refs = sorted(w for w in words if w.startswith("cron-"))
+        if cron_refs:
+            yield ctx.finding(
+                model,
+                ("scaling", "scalingModifiers", "formula"),
+                f"names {', '.join(cron_refs)}: the formula language reads '-' as subtraction",
+                formula,
+                "leave cron windows out of the formula (they still scale the model on their own trigger)",
+                ERROR,
+            )
+
+
+@rule(
+    "async/queue-without-worker",
+    "Async queue trigger without the worker",
+    "A model with async.enabled is woken by its Redis stream backlog, but only the worker (worker.enabled) "
+    "reads the stream and calls the model: without it jobs pile up and the model is woken for nothing.",
+)
+def _queue_without_worker(ctx: RuleContext) -> Iterator[Finding]:
+    if ctx.get("worker", "enabled") is True:
+        return
+    for model in ctx.models():
+        if model.get("async", "enabled") is True:
+            yield ctx.finding(
+                model,
+                ("async", "enabled"),
+                "is true but worker.enabled is false: nothing consumes this model's queue",
+                True,
+                "set worker.enabled: true, or async.enabled: false",
+                ERROR,
+            )
+
+
+def _metric_names(query: str) -> list[str]:
+    return re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*(?=\s*[{\[(]|\s*$|\s+(?:or|and|unless)\b)", query)
+
+
+@rule(
+    "prometheus/metric-not-exported",
+    "Prometheus trigger on a metric the backend does not export",
+    "The chart builds each prometheus trigger from the backend's own metric names; a backend without the "
+    "metric (ollama exports none, TGI has no KV-cache gauge) gets no trigger, and a custom query naming "
+    "another backend's metric always reads 0.",
+)
+def _metric_not_exported(ctx: RuleContext) -> Iterator[Finding]:
+    if ctx.get("prometheus", "enabled") is not True:
+        return
+    for model in ctx.models():
+        backend = model.backend
+        for signal in ("waiting", "kvCache"):
+            cfg = model.get("scaling", "prometheus", signal, default={})
+            if not isinstance(cfg, dict) or cfg.get("enabled") is not True:
+                continue
+            query = cfg.get("query") or ""
+            if not query:
+                if signal not in BACKEND_SIGNALS.get(backend, set()):
+                    _, inherited = ctx.model_mark(model, "scaling", "prometheus", signal, "enabled")
+                    yield ctx.finding(
+                        model,
+                        ("scaling", "prometheus", signal, "enabled"),
+                        f"is true but {backend} exports no {signal} metric, so the chart renders no trigger",
+                        True,
+                        f"set scaling.prometheus.{signal}.enabled: false, or give a query on a metric "
+                        f"{backend} exports",
+                        WARNING if inherited else ERROR,
+                    )
+                continue
+            if not isinstance(query, str):
+                continue
+            own = BACKEND_METRIC_PREFIXES.get(backend, ())
+            for name in _metric_names(query):
+                foreign = [
+                    b
+                    for b, prefixes in BACKEND_METRIC_PREFIXES.items()
+                    if b != backend and name.startswith(prefixes)
+                ]
+                if foreign and not name.startswith(own or ("\0",)):
+                    yield ctx.finding(
+                        model,
+                        ("scaling", "prometheus", signal, "query"),
+                        f"queries {name}, a {foreign[0]} metric, but the model runs {backend}",
+                        query,
+                        f"use a metric {backend} exports"
+                        + (
+                            f" (names start with {', '.join(own)})"
+                            if own
+                            else " (it exports none; disable it)"
+                        ),
+                        ERROR,
+                    )
+
+
+def _gpu_keys(resources: Any) -> list[str]:
+    keys: list[str] = []
+    if isinstance(resources, dict):
+        for key, amount in resources.items():
+            if isinstance(key, str) and _GPU_RESOURCE.search(key) and str(amount) not in ("0", ""):
+                keys.append(key)
+    return keys
+
+
+@rule(
+    "scheduling/gpu-without-placement",
+    "GPU request without a nodeSelector",
+    "GPU nodes are usually tainted and labelled; a GPU flavor without a nodeSelector either stays Pending or "
+    "lands on whatever GPU node is free. A llmaz 0.1.4 Playground has no tolerations field, so the flavor's "
+    "nodeSelector is the placement this chart controls (tolerations need the GPU taint removed, a "
+    "BackendRuntime or an admission webhook).",
+    WARNING,
+)
+def _gpu_placement(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        flavors = model.get("flavors", default=[]) or []
+        for i, flavor in enumerate(flavors if isinstance(flavors, list) else []):
+            if not isinstance(flavor, dict):
+                continue
+            gpus = _gpu_keys(flavor.get("limits"))
+            if gpus and not flavor.get("nodeSelector"):
+                yield ctx.finding(
+                    model,
+                    ("flavors", i, "nodeSelector"),
+                    f"is empty while the flavor asks for {', '.join(gpus)}",
+                    _NO_VALUE,
+                    "label GPU nodes, e.g. nodeSelector: {nvidia.com/gpu.product: NVIDIA-H100-80GB-HBM3}",
+                    WARNING,
+                )
+        for part in ("requests", "limits"):
+            gpus = _gpu_keys(model.get("backend", "resources", part))
+            if gpus:
+                yield ctx.finding(
+                    model,
+                    ("backend", "resources", part),
+                    f"asks for {', '.join(gpus)} outside a flavor: llmaz overwrites accelerators from "
+                    "flavors and no nodeSelector goes with it",
+                    model.get("backend", "resources", part),
+                    "move the GPU request to flavors[].limits with a nodeSelector",
+                    WARNING,
+                )
+
+
+def _route_keys(model: Model) -> list[tuple[str, str, str, str]]:
+    hosts = model.get("route", "hosts", default=[]) or []
+    # [] means the route's own name (`<release>-<model>`), unique per model.
+    hosts = [h.lower() for h in hosts if isinstance(h, str)] or [f"<route name of {model.name}>"]
+    paths = [p for p in (model.get("route", "pathPrefixes", default=[]) or []) if isinstance(p, str)] or [
+        "(any)"
+    ]
+    header = model.get("route", "header", "name", default="") or ""
+    value = model.get("route", "header", "value", default="") or ""
+    if header and not value:
+        value = f"<route name of {model.name}>"
+    return [(h, p, header.lower(), value if header else "") for h in hosts for p in paths]
+
+
+@rule(
+    "routing/duplicate-host-path",
+    "Two models match the same host, path and header",
+    "The interceptor picks one route per request; two models with the same host, path prefix and header "
+    "leave it to chance which model answers (and which one scales).",
+)
+def _duplicate_routes(ctx: RuleContext) -> Iterator[Finding]:
+    seen: dict[tuple[str, str, str, str], Model] = {}
+    for model in ctx.models():
+        reported = False
+        for key in _route_keys(model):
+            other = seen.get(key)
+            if other is not None and other.index != model.index and not reported:
+                host, path, header, value = key
+                match = f"host {host}, path {path}" + (f", header {header}: {value}" if header else "")
+                yield ctx.finding(
+                    model,
+                    ("route",),
+                    f"matches the same requests as model {other.name!r} (models[{other.index}]): {match}",
+                    _NO_VALUE,
+                    "give each model its own host, path prefix or header value",
+                    ERROR,
+                )
+                reported = True
+            seen.setdefault(key, model)
+
+
+@rule(
+    "routing/unknown-model-reference",
+    "Fallback or failover names no model of the release",
+    "coldStart.fallback.model and failover must name another enabled entry of `models`; otherwise the "
+    "route points at a Service that does not exist.",
+)
+def _unknown_reference(ctx: RuleContext) -> Iterator[Finding]:
+    names = {m.name for m in ctx.models()}
+    for model in ctx.models():
+        refs = [(("failover",), model.get("failover"))]
+        if model.get("coldStart", "fallback", "enabled") is True:
+            refs.append((("coldStart", "fallback", "model"), model.get("coldStart", "fallback", "model")))
+        for keys, ref in refs:
+            if not isinstance(ref, str) or not ref:
+                if keys[0] == "coldStart":
+                    yield ctx.finding(
+                        model,
+                        keys,
+                        "is empty while coldStart.fallback is enabled",
+                        ref,
+                        "name a model",
+                        ERROR,
+                    )
+                continue
+            if ref == model.name:
+                yield ctx.finding(model, keys, "names the model itself", ref, "name a different model", ERROR)
+            elif ref not in names:
+                guess = did_you_mean(ref, names)
+                fix = f"did you mean {guess!r}?" if guess else f"use one of: {', '.join(sorted(names))}"
+                yield ctx.finding(model, keys, "names no enabled model of `models`", ref, fix, ERROR)
+
+
+@cache
+def _zones() -> frozenset[str]:
+    try:
+        return frozenset(zoneinfo.available_timezones())
+    except Exception:  # pragma: no cover - platform without a tz database
+        return frozenset()
+
+
+def _zone_ok(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+@rule(
+    "cron/invalid-timezone",
+    "Cron window in an unknown time zone",
+    "KEDA's cron scaler loads the window's time zone from the IANA database; an unknown name makes the "
+    "trigger fail, so the window never pre-warms (and failing triggers count toward fallback).",
+)
+def _cron_timezone(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        for i, entry in enumerate(model.get("scaling", "cron", default=[]) or []):
+            zone = _get(entry, "timezone")
+            if not isinstance(zone, str) or not zone or _zone_ok(zone):
+                continue
+            guess = did_you_mean(zone, _zones())
+            fix = f"did you mean {guess!r}?" if guess else "use an IANA name such as Europe/Berlin or UTC"
+            yield ctx.finding(
+                model, ("scaling", "cron", i, "timezone"), "is not an IANA time zone", zone, fix, ERROR
+            )
+
+
+_CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
+_NAMES = {
+    3: {
+        m: i + 1
+        for i, m in enumerate(
+            ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+        )
+    },
+    4: {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])},
+}
+
+
+def cron_problem(expr: str) -> str | None:
+    """Why a 5-field cron expression (KEDA's robfig/cron standard parser) is invalid, or None."""
+    fields = expr.split()
+    if len(fields) != 5:
+        return f"has {len(fields)} fields; KEDA expects 5 (minute hour day-of-month month day-of-week)"
+    for index, (text, (label, low, high)) in enumerate(zip(fields, _CRON_FIELDS, strict=True)):
+        for part in text.split(","):
+            base, _, step = part.partition("/")
+            if step and (not step.isdigit() or int(step) == 0):
+                return f"{label} field {text!r} has a bad step {step!r}"
+            if base in ("*", "?"):
+                continue
+            ends = base.split("-")
+            if len(ends) > 2:
+                return f"{label} field {text!r} is not a value or range"
+            for end in ends:
+                value = _NAMES.get(index, {}).get(end.upper()) if not end.isdigit() else int(end)
+                if value is None or not low <= value <= high:
+                    return f"{label} field {text!r}: {end!r} is outside {low}-{high}"
+    return None
+
+
+@rule(
+    "cron/invalid-schedule",
+    "Cron window with an invalid start or end",
+    "KEDA parses start and end as 5-field cron expressions; an invalid one makes the trigger fail.",
+)
+def _cron_schedule(ctx: RuleContext) -> Iterator[Finding]:
+    for model in ctx.models():
+        for i, entry in enumerate(model.get("scaling", "cron", default=[]) or []):
+            for key in ("start", "end"):
+                expr = _get(entry, key)
+                if isinstance(expr, str) and expr:
+                    problem = cron_problem(expr)
+                    if problem:
+                        yield ctx.finding(
+                            model, ("scaling", "cron", i, key), problem, expr, 'e.g. "0 8 * * 1-5"', ERROR
+                        )
+
+
+def run_rules(
+    merged: MergedValues, skip: set[str] | None = None
+) -> tuple[list[tuple[Rule, Finding]], list[str]]:
+    """All findings, and messages for rules that could not run (a bug, never a user error)."""
+    ctx = RuleContext(merged)
+    found: list[tuple[Rule, Finding]] = []
+    broken: list[str] = []
+    for item in RULES:
+        if skip and item.id in skip:
+            continue
+        try:
+            for finding in item.check(ctx):
+                found.append((item, finding))
+        except Exception as err:  # a rule bug must not hide the other problems
+            broken.append(f"rule {item.id} could not run: {type(err).__name__}: {err}")
+    return found, broken
