@@ -1,0 +1,214 @@
+"""`llmaz-serverless loadtest`: a bounded locust run with replica sampling, then its report.
+
+    llmaz-serverless loadtest --local --out runs                   # make loadtest
+    llmaz-serverless loadtest --target https://gw.example --model llama-3-8b \\
+        --scenario 03_burst_after_idle --shape-param idle=360 --prometheus-url http://prom:9090
+
+Exit codes: 0 the run finished and every threshold held; 1 a threshold failed,
+locust failed or no request was sent; 2 usage errors and missing servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.loadtest import catalog
+from llmaz_serverless.loadtest.distributions import LengthSpecError
+from llmaz_serverless.loadtest.localstack import LocalModelOptions
+from llmaz_serverless.loadtest.runner import RunOptions, run
+from llmaz_serverless.localserver import ServerNotInstalledError
+from llmaz_serverless.report.thresholds import ThresholdsError
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def _header(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition(":")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
+    return key.strip(), value.strip()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "loadtest",
+        help="run a load-test scenario (local stack or --target URL), sample replicas, write the report",
+        description="Runs locust headless for a bounded time against the local stack (--local) or any "
+        "OpenAI-compatible endpoint (--target), samples replicas per model, and writes RUN_DIR with "
+        "requests.csv, replicas.csv, run.json and the report. Scenarios: "
+        + "; ".join(f"{s.name}: {s.description}" for s in catalog.SCENARIOS.values()),
+    )
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="bring up Redis, the model emulator and the gateway on 127.0.0.1 and test them",
+    )
+    where.add_argument(
+        "--target", metavar="URL", help="base URL of a gateway, an interceptor or a model server"
+    )
+    p.add_argument(
+        "--scenario", default="00_mix", help="scenario name or shape (default: 00_mix, the short profile)"
+    )
+    p.add_argument("--out", type=Path, default=Path("runs"), help="parent directory of the run directory")
+    p.add_argument("--name", help="run directory name (default: <UTC time>-<scenario>)")
+    p.add_argument(
+        "--max-time",
+        type=float,
+        metavar="SECONDS",
+        help="hard bound on the load's duration (default: the scenario's length + 5 s)",
+    )
+    g = p.add_argument_group("what is sent")
+    g.add_argument("--model", help="OpenAI model id (default: the local emulator's, emulated-llm)")
+    g.add_argument("--api", choices=["chat", "completions", "mixed", "async"])
+    g.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stream responses (default on; TTFT and inter-token latency need it)",
+    )
+    g.add_argument(
+        "--prompt-tokens",
+        metavar="SPEC",
+        help="prompt length distribution, e.g. lognormal:median=96,sigma=0.7",
+    )
+    g.add_argument("--output-tokens", metavar="SPEC", help="output length distribution, e.g. uniform:16,64")
+    g.add_argument("--user-rps", type=float, help="requests per second each simulated user aims at")
+    g.add_argument(
+        "--request-timeout", type=float, metavar="SECONDS", help="budget of one request, cold start included"
+    )
+    g.add_argument(
+        "--header",
+        action="append",
+        type=_header,
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra request header (repeatable), e.g. 'Authorization: Bearer ...'",
+    )
+    g.add_argument(
+        "--shape-param",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a shape parameter (repeatable), e.g. idle=360",
+    )
+    g.add_argument("--seed", type=int)
+    r = p.add_argument_group("replica sampling")
+    r.add_argument(
+        "--replicas-from", choices=["auto", "state", "prometheus", "kubernetes", "none"], default="auto"
+    )
+    r.add_argument("--sample-interval", type=float, metavar="SECONDS", help="default 0.25 local, 1 remote")
+    r.add_argument(
+        "--state-url", help="JSON state URL with replicas/readyReplicas (e.g. an emulator's /emulator/state)"
+    )
+    r.add_argument("--prometheus-url", help="Prometheus base URL")
+    r.add_argument(
+        "--replicas-query", help="PromQL for existing replicas; {model} {playground} {namespace} filled in"
+    )
+    r.add_argument("--ready-query", help="PromQL for ready replicas")
+    r.add_argument("--playground", help="llmaz Playground of the model (default: the model name)")
+    r.add_argument("--namespace", default="default")
+    r.add_argument("--kubeconfig")
+    lo = p.add_argument_group("local stack (--local)")
+    defaults = LocalModelOptions()
+    lo.add_argument(
+        "--sim-startup-delay",
+        type=float,
+        default=defaults.startup_delay,
+        metavar="SECONDS",
+        help="emulated model load time at each scale-up from zero",
+    )
+    lo.add_argument(
+        "--sim-idle",
+        type=float,
+        default=defaults.idle,
+        metavar="SECONDS",
+        help="idle time after which the emulated model drops to zero replicas",
+    )
+    lo.add_argument(
+        "--sim-fail-rate", type=float, default=defaults.fail_rate, help="injected failure fraction"
+    )
+    lo.add_argument("--no-gateway", action="store_true", help="send the load to the emulator directly")
+    o = p.add_argument_group("output")
+    o.add_argument("--no-report", action="store_true", help="write the run data only")
+    o.add_argument("--thresholds", type=Path, help="thresholds file (default: loadtest/thresholds.yaml)")
+    o.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=run_command)
+
+
+def options_from_args(args: argparse.Namespace) -> RunOptions:
+    profile = {
+        key: value
+        for key, value in {
+            "model": args.model, "api": args.api, "stream": args.stream, "prompt_tokens": args.prompt_tokens,
+            "output_tokens": args.output_tokens, "user_rps": args.user_rps,
+            "request_timeout": args.request_timeout,
+            "seed": args.seed, "headers": dict(args.header) or None,
+        }.items()
+        if value is not None
+    }  # fmt: skip
+    opts = RunOptions(
+        scenario=args.scenario,
+        target=args.target,
+        out=args.out,
+        name=args.name,
+        profile=profile,
+        shape_params=dict(args.shape_param),
+        max_time=args.max_time,
+        replicas_from=args.replicas_from,
+        sample_interval=args.sample_interval,
+        state_url=args.state_url,
+        prometheus_url=args.prometheus_url,
+        playground=args.playground,
+        namespace=args.namespace,
+        kubeconfig=args.kubeconfig,
+        local_model=LocalModelOptions(
+            startup_delay=args.sim_startup_delay, idle=args.sim_idle, fail_rate=args.sim_fail_rate
+        ),
+        use_gateway=not args.no_gateway,
+        report=not args.no_report,
+        thresholds=args.thresholds,
+        progress=not args.quiet,
+        argv=list(sys.argv),
+    )
+    if args.replicas_query:
+        opts.replicas_query = args.replicas_query
+    if args.ready_query:
+        opts.ready_query = args.ready_query
+    return opts
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        opts = options_from_args(args)
+        result = run(opts)
+    except (ValueError, ValidationError, LengthSpecError, ThresholdsError, FileExistsError) as err:
+        print(f"loadtest: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ServerNotInstalledError as err:
+        print(f"loadtest: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"run directory: {result.run_dir}")
+    for path in result.report_files:
+        if path.suffix in (".md", ".html"):
+            print(f"report: {path}")
+    if not result.requests:
+        print("loadtest: no request was sent; see locust.log in the run directory", file=sys.stderr)
+        return EXIT_INVALID
+    if result.locust_exit not in (0, None):
+        return EXIT_INVALID
+    if result.failed_checks:
+        print("thresholds failed:\n  " + "\n  ".join(result.failed_checks), file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK

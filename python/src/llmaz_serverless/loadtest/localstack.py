@@ -1,0 +1,220 @@
+"""The local stack a `--local` load test runs against, all on 127.0.0.1.
+
+- a real `redis-server` (Debian) on a free port, for the gateway's cache and async queue;
+- the model emulator (`llmaz-serverless sim`) in its own process, with its
+  emulated scale to zero: it drops to zero replicas after `idle` seconds
+  without requests, holds the next request while it "loads" for
+  `startup_delay` seconds (as the KEDA HTTP interceptor holds requests while
+  KEDA scales a Deployment from zero), then serves. This is a LOCAL SIMULATION
+  of KEDA scale-to-zero for one replica, not KEDA;
+- the gateway (`llmaz-serverless gateway`) in front of it, when the package
+  has one, with a runtime.yaml written into the run directory; otherwise the
+  load goes to the emulator directly and the run metadata says so;
+- the async worker, for the async scenario, when the package has one.
+
+Every process logs to RUN_DIR/logs/ and is stopped (SIGTERM, then SIGKILL) on exit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import yaml
+
+from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
+
+
+@dataclass
+class LocalModelOptions:
+    """The emulated model of a local run (flags of `llmaz-serverless sim`)."""
+
+    model: str = "emulated-llm"
+    # Seconds a replica takes to load (real 8B models: 30-60 s, see UPSTREAM.md;
+    # short here so a local run stays short).
+    startup_delay: float = 3.0
+    # Seconds without requests before the emulator drops to zero replicas.
+    idle: float = 8.0
+    ttft: float = 0.03
+    itl: float = 0.012
+    prefill_per_token: float = 0.00005
+    # The first requests after a load are slower (what warmup absorbs).
+    cold_requests: int = 2
+    cold_factor: float = 3.0
+    fail_rate: float = 0.0
+
+    def sim_args(self, port: int) -> list[str]:
+        return [
+            "--model", self.model, "--host", "127.0.0.1", "--port", str(port),
+            "--startup-delay", str(self.startup_delay), "--hold-while-loading",
+            "--scale-to-zero-after", str(self.idle), "--ttft", str(self.ttft), "--itl", str(self.itl),
+            "--prefill-per-token", str(self.prefill_per_token), "--cold-requests", str(self.cold_requests),
+            "--cold-factor", str(self.cold_factor), "--fail-rate", str(self.fail_rate),
+        ]  # fmt: skip
+
+
+class ManagedProcess:
+    """A child process listening on a port, logging to a file, stopped on exit."""
+
+    def __init__(
+        self, name: str, argv: list[str], port: int, log_dir: Path, startup_timeout: float = 30.0
+    ) -> None:
+        self.name = name
+        self.argv = argv
+        self.port = port
+        self.log_path = log_dir / f"{name}.log"
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ManagedProcess:
+        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(
+            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        try:
+            wait_for_port(self.port, self.startup_timeout, self.proc)
+        except Exception as exc:
+            self.stop()
+            tail = self.log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{self.name} did not start: {exc}\n--- {self.log_path} ---\n{tail}") from exc
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def gateway_available() -> bool:
+    return _has_module("llmaz_serverless.cli.gateway")
+
+
+@dataclass
+class LocalStack:
+    run_dir: Path
+    options: LocalModelOptions = field(default_factory=LocalModelOptions)
+    use_gateway: bool = True
+    use_worker: bool = False
+    redis: RedisServer | None = None
+    processes: list[ManagedProcess] = field(default_factory=list)
+    emulator_url: str = ""
+    target_url: str = ""
+    components: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def state_url(self) -> str:
+        return f"{self.emulator_url}/emulator/state"
+
+    def start(self) -> LocalStack:
+        log_dir = self.run_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start(log_dir)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, log_dir: Path) -> None:
+        o = self.options
+        self.redis = RedisServer().start()
+        self.components.append({"name": "redis", "detail": f"redis-server on {self.redis.url}"})
+        port = free_port()
+        sim = ManagedProcess(
+            "emulator", [sys.executable, "-m", "llmaz_serverless", "sim", *o.sim_args(port)], port, log_dir
+        ).start()
+        self.processes.append(sim)
+        self.emulator_url = f"http://127.0.0.1:{port}"
+        self.components.append({
+            "name": "model emulator",
+            "detail": f"`llmaz-serverless sim` on {self.emulator_url}, model {o.model}, "
+                      f"startup {o.startup_delay}s, "
+                      f"scale to zero after {o.idle}s idle (local simulation, not KEDA), TTFT {o.ttft}s, "
+                      f"ITL {o.itl}s, first {o.cold_requests} requests after a load x{o.cold_factor} slower",
+        })  # fmt: skip
+        self.target_url = self.emulator_url
+        if self.use_gateway and gateway_available():
+            self._start_gateway(log_dir)
+        elif self.use_gateway:
+            self.components.append({
+                "name": "gateway",
+                "detail": "not in this build of the package: the load went to the emulator directly",
+            })  # fmt: skip
+
+    def runtime_config(self) -> dict[str, Any]:
+        """The runtime.yaml the local gateway reads: one model, upstream = the emulator."""
+        assert self.redis is not None
+        o = self.options
+        return {
+            "redis": {"url": self.redis.url},
+            "models": [{
+                "name": o.model, "playground": o.model, "upstream": self.emulator_url,
+                "timeouts": {"coldStart": "120s"}, "cache": False,
+            }],
+        }  # fmt: skip
+
+    def _start_gateway(self, log_dir: Path) -> None:
+        config = self.run_dir / "runtime.yaml"
+        config.write_text(yaml.safe_dump(self.runtime_config(), sort_keys=False), encoding="utf-8")
+        port = free_port()
+        gw = ManagedProcess(
+            "gateway",
+            [sys.executable, "-m", "llmaz_serverless", "gateway", "--config", str(config),
+             "--host", "127.0.0.1", "--port", str(port)],
+            port, log_dir,
+        ).start()  # fmt: skip
+        self.processes.append(gw)
+        self.target_url = f"http://127.0.0.1:{port}"
+        self.components.append(
+            {"name": "gateway", "detail": f"`llmaz-serverless gateway` on {self.target_url}"}
+        )
+
+    def state(self) -> dict[str, Any]:
+        return httpx.get(self.state_url, timeout=2).json()
+
+    def wait_for_zero(self) -> float:
+        """Wait until the emulator has loaded and gone idle to zero; returns the seconds waited.
+
+        A run then starts at zero replicas, so its first burst is a real cold start.
+        """
+        began = time.monotonic()
+        deadline = began + self.options.startup_delay + self.options.idle + 15
+        while time.monotonic() < deadline:
+            if self.state().get("replicas") == 0:
+                return time.monotonic() - began
+            time.sleep(0.25)
+        raise TimeoutError(f"the emulator did not reach zero replicas within {deadline - began:.0f}s")
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+        self.processes.clear()
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
