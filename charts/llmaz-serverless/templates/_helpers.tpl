@@ -115,12 +115,17 @@ app.kubernetes.io/component: {{ .component }}
 serving.llmaz-serverless.io/warmed
 {{- end -}}
 
+{{/* Namespace of KEDA and the HTTP add-on ("" means this release's, as in the stack chart). */}}
+{{- define "llmaz-serverless.httpAddonNamespace" -}}
+{{- default .Release.Namespace .Values.httpAddon.namespace -}}
+{{- end -}}
+
 {{- define "llmaz-serverless.interceptorURL" -}}
-{{- printf "http://%s.%s:%d" .Values.httpAddon.interceptor.service .Values.httpAddon.namespace (int .Values.httpAddon.interceptor.port) -}}
+{{- printf "http://%s.%s:%d" .Values.httpAddon.interceptor.service (include "llmaz-serverless.httpAddonNamespace" .) (int .Values.httpAddon.interceptor.port) -}}
 {{- end -}}
 
 {{- define "llmaz-serverless.externalScalerAddress" -}}
-{{- printf "%s.%s:%d" .Values.httpAddon.externalScaler.service .Values.httpAddon.namespace (int .Values.httpAddon.externalScaler.port) -}}
+{{- printf "%s.%s:%d" .Values.httpAddon.externalScaler.service (include "llmaz-serverless.httpAddonNamespace" .) (int .Values.httpAddon.externalScaler.port) -}}
 {{- end -}}
 
 {{/* host:port KEDA's redis-streams triggers use. */}}
