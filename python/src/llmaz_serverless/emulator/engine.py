@@ -61,8 +61,9 @@ class Engine:
     # -- lifecycle -------------------------------------------------------
 
     def start(self) -> None:
-        """Begin the first load (the process just started, so a replica exists)."""
-        self._begin_load()
+        """Begin the first load (the process just started, so a replica exists), unless starting at zero."""
+        if not self.settings.start_at_zero:
+            self._begin_load()
         if self.settings.scale_to_zero_after is not None:
             self._idle_task = asyncio.get_running_loop().create_task(self._scale_to_zero_when_idle())
 

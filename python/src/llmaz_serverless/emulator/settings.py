@@ -31,6 +31,8 @@ class EmulatorSettings(CamelModel):
     # to zero replicas and the next request pays `startup_delay` again
     # (None: never). Lets a local stack show cold starts without a cluster.
     scale_to_zero_after: OptionalDuration = None
+    # Begin at zero replicas (no load until the first request) instead of loading at start.
+    start_at_zero: bool = False
     # Time to first token (seconds) for a warm server, before prefill cost.
     ttft: Duration = 0.02
     # Extra time to first token per prompt token (prefill), seconds.

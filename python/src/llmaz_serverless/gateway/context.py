@@ -1,0 +1,93 @@
+"""`GatewayContext`: what every gateway route module gets, and the module contract.
+
+A route module (e.g. `gateway/async_api.py`, `gateway/events_api.py`) exposes
+
+    def setup(app: web.Application, ctx: GatewayContext) -> None:
+        app.router.add_post("/v1/async/chat/completions", submit)
+        app.cleanup_ctx.append(my_resources)      # optional: own startup/cleanup
+        ctx.public_paths.add("/v1/events/health")  # optional: skip API-key auth
+
+and is listed once in `gateway/app.py:ROUTE_MODULES`. `setup` runs while the
+app is built, before the loop serves anything; `ctx.http` and `ctx.redis`
+exist from app startup to app cleanup, so use them inside handlers or in
+startup hooks (`cleanup_ctx` entries run after the gateway's own).
+Handlers find the context with `GatewayContext.of(request)`.
+
+The gateway's middleware already applies to every route: API-key auth (unless
+the path is in `ctx.public_paths`), the request id (`request[REQUEST_ID]`,
+also sent back as a header), a JSON access-log line (add fields to the dict
+`request[LOG_FIELDS]`), and OpenAI-shaped errors for uncaught exceptions.
+Answer errors with `errors.openai_error(...)` so clients see one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+
+from llmaz_serverless.config import RuntimeConfig
+from llmaz_serverless.gateway.auth import ApiKeyAuth
+from llmaz_serverless.gateway.metrics import GatewayMetrics
+from llmaz_serverless.gateway.routing import ModelRoutes
+from llmaz_serverless.gateway.settings import GatewaySettings
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from llmaz_serverless.gateway.cache import ResponseCache
+
+
+@dataclass
+class GatewayContext:
+    # The whole runtime.yaml: `models`, `redis.url` and every component section
+    # (`runtime.section("worker", WorkerConfig)` reads another component's keys).
+    runtime: RuntimeConfig
+    # The effective `gateway:` section (file, env, flags).
+    settings: GatewaySettings
+    # Model name / path prefix -> upstream route (URL, Host, headers, timeouts, failover).
+    routes: ModelRoutes
+    # Prometheus registry served at /metrics; register your collectors on `metrics.registry`.
+    metrics: GatewayMetrics
+    # API-key check; `auth.check(request)` returns None or the 401 response.
+    auth: ApiKeyAuth
+    # Paths served without an API key.
+    public_paths: set[str] = field(default_factory=lambda: {"/healthz", "/readyz", "/metrics"})
+    # True from SIGTERM on: /readyz answers 503 while in-flight work finishes.
+    draining: bool = False
+    _http: aiohttp.ClientSession | None = None
+    _redis: aioredis.Redis | None = None
+    _cache: ResponseCache | None = None
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The one shared upstream client (tuned connector, no auto-decompression)."""
+        if self._http is None:
+            raise RuntimeError("GatewayContext.http is only available while the app runs (after startup)")
+        return self._http
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        """Shared async Redis client of `redis.url` (a connection pool; no command timeout set)."""
+        if self._redis is None:
+            raise RuntimeError("GatewayContext.redis is only available while the app runs (after startup)")
+        return self._redis
+
+    @property
+    def cache(self) -> ResponseCache:
+        if self._cache is None:
+            raise RuntimeError("GatewayContext.cache is only available while the app runs (after startup)")
+        return self._cache
+
+    @staticmethod
+    def of(request: web.Request) -> GatewayContext:
+        return request.app[CONTEXT_KEY]
+
+
+CONTEXT_KEY = web.AppKey("gateway_context", GatewayContext)
+# Per-request values the middleware sets before any handler runs.
+REQUEST_ID = web.RequestKey("request_id", str)
+# Extra fields for this request's access-log line (`request[LOG_FIELDS]["model"] = name`).
+LOG_FIELDS = web.RequestKey("log_fields", dict)

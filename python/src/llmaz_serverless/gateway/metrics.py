@@ -1,0 +1,73 @@
+"""The gateway's Prometheus metrics, served at /metrics.
+
+All names start with `llmaz_serverless_gateway_`. The `model` label only takes
+configured model names (or `_unknown`, `_none`), so a client cannot grow the
+series count by sending made-up models. Route modules register their own
+metrics on `GatewayContext.metrics.registry` to share the endpoint.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+PREFIX = "llmaz_serverless_gateway_"
+UNKNOWN_MODEL = "_unknown"
+NO_MODEL = "_none"
+
+_LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0,
+)  # fmt: skip
+
+
+class GatewayMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            PREFIX + "requests", "Requests answered, by model and HTTP status.", ["model", "code"], registry=r
+        )
+        self.duration = Histogram(
+            PREFIX + "request_duration_seconds",
+            "Time from request to the end of the answer (whole stream), by model.",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.upstream_wait = Histogram(
+            PREFIX + "upstream_response_header_seconds",
+            "Time until the upstream's response headers, cold-start holds included, by model.",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.in_flight = Gauge(PREFIX + "in_flight_requests", "Requests being proxied, by model.", ["model"],
+                               registry=r)  # fmt: skip
+        self.cache_hits = Counter(
+            PREFIX + "cache_hits", "Answers served from the cache.", ["model"], registry=r
+        )
+        self.cache_misses = Counter(
+            PREFIX + "cache_misses", "Cacheable requests not found in the cache.", ["model"], registry=r
+        )
+        self.cache_stores = Counter(
+            PREFIX + "cache_stores", "Answers stored in the cache.", ["model"], registry=r
+        )
+        self.cache_errors = Counter(
+            PREFIX + "cache_errors", "Redis errors or timeouts of the cache.", registry=r
+        )
+        self.upstream_errors = Counter(
+            PREFIX + "upstream_errors",
+            "Failed upstream attempts, by model and reason (connect, status_502, status_503, "
+            "status_504, timeout, disconnect).",
+            ["model", "reason"],
+            registry=r,
+        )
+        self.cold_start_timeouts = Counter(
+            PREFIX + "cold_start_timeouts",
+            "Requests whose model did not answer within its cold-start budget.",
+            ["model"],
+            registry=r,
+        )
+        self.failovers = Counter(
+            PREFIX + "failovers", "Requests sent to the failover model.", ["model", "failover"], registry=r
+        )

@@ -1,0 +1,328 @@
+"""The OpenAI proxy: route by model, wait out cold starts, fail over, stream, cache.
+
+POST /v1/completions, /v1/chat/completions, /v1/embeddings (and the same
+under each model's `pathPrefix`). The upstream request is sent with the one
+shared ClientSession. Until response headers arrive, the request may be held
+for the model's whole budget (`timeouts.coldStart + timeouts.responseHeader`):
+connection errors and 502/503 answers (a server still loading, a pod gone)
+are retried with backoff inside that budget; on expiry, or on a 504 from the
+interceptor (its own hold ran out), the request goes to the model's
+`failover` model if set, else gets 503 with `Retry-After`. Once headers
+arrive the answer is relayed as it comes: an SSE stream chunk by chunk, with
+no buffering. A client that disconnects cancels its handler, which closes the
+upstream connection, so the model server aborts the generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from llmaz_serverless.gateway.cache import BYPASS, CacheDecision, CachedResponse, cache_key, decide
+from llmaz_serverless.gateway.context import LOG_FIELDS, REQUEST_ID, GatewayContext
+from llmaz_serverless.gateway.errors import openai_error
+from llmaz_serverless.gateway.routing import CACHEABLE_PATHS, OPENAI_PATHS, Route
+
+log = logging.getLogger("llmaz_serverless.gateway.proxy")
+
+# Never forwarded upstream: hop-by-hop headers, and those the gateway sets itself.
+_DROP_REQUEST = frozenset(
+    h.lower()
+    for h in (
+        "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
+        "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Accept-Encoding", "Expect",
+    )
+)  # fmt: skip
+_DROP_RESPONSE = frozenset(
+    h.lower() for h in ("Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length", "Date", "Server")
+)
+_RETRY_STATUSES = frozenset({502, 503})
+_SSE = "text/event-stream"
+FAILOVER_HEADER = "X-Gateway-Failover-From"
+# request key of a stream response already sent to the client
+_STARTED = web.RequestKey("gateway_stream_started", web.StreamResponse)
+
+
+def setup(app: web.Application, ctx: GatewayContext) -> None:
+    for path in OPENAI_PATHS:
+        app.router.add_post(path, handle)
+    for prefix in ctx.routes.prefixes:
+        for path in OPENAI_PATHS:
+            app.router.add_post(prefix + path, handle)
+
+
+def _split_path(path: str) -> tuple[str, str]:
+    """(model path prefix or "", OpenAI path) of a request path the router sent here."""
+    for api_path in OPENAI_PATHS:
+        if path.endswith(api_path):
+            return path[: -len(api_path)], api_path
+    raise web.HTTPNotFound()
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    ctx = GatewayContext.of(request)
+    settings = ctx.settings
+    prefix, api_path = _split_path(request.path)
+
+    length = request.content_length
+    if length is not None and length > settings.max_body_bytes:
+        return _too_large(settings.max_body_bytes)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _too_large(settings.max_body_bytes)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        return openai_error(400, f"The request body is not valid JSON: {err}.", code="invalid_json")
+    if not isinstance(body, dict):
+        return openai_error(400, "The request body must be a JSON object.", code="invalid_json")
+
+    name = body.get("model")
+    if prefix:
+        route = ctx.routes.by_prefix(prefix)
+        assert route is not None  # the router only sends configured prefixes here
+        if name is None:
+            body["model"] = name = route.name
+            raw = json.dumps(body).encode()
+        elif name != route.name:
+            return openai_error(
+                400,
+                f"The path {request.path} is model {route.name}'s, but the body names model {name!r}; "
+                f"send it to {api_path} or drop the body's model.",
+                code="model_mismatch",
+                param="model",
+            )
+    else:
+        if not isinstance(name, str) or not name:
+            return openai_error(
+                400, "Missing required parameter 'model' (a string naming the model).", param="model"
+            )
+        route = ctx.routes.get(name)
+        if route is None:
+            known = ", ".join(ctx.routes.names) or "(none configured)"
+            return openai_error(
+                404,
+                f"The model `{name}` does not exist. Known models: {known}.",
+                code="model_not_found",
+                param="model",
+            )
+    request[LOG_FIELDS]["model"] = route.name
+
+    decision = BYPASS
+    key = ""
+    if api_path in CACHEABLE_PATHS:
+        decision = decide(request.headers, body, route.model.cache, settings.cache)
+        if decision.store:
+            scope = ""
+            if settings.cache.scope_by_api_key:
+                scope = ctx.auth.key_of(request) or ""
+            key = cache_key(settings.cache.key_prefix, api_path, body, scope)
+        if decision.lookup:
+            hit = await ctx.cache.get(key)
+            if hit is not None:
+                ctx.metrics.cache_hits.labels(route.name).inc()
+                request[LOG_FIELDS]["cache"] = "HIT"
+                return web.Response(
+                    body=hit.body, headers={"Content-Type": hit.content_type, "X-Cache": "HIT"}
+                )
+        if decision.store:
+            ctx.metrics.cache_misses.labels(route.name).inc()
+        request[LOG_FIELDS]["cache"] = decision.label
+
+    deadline = route.model.timeouts.request
+    in_flight = ctx.metrics.in_flight.labels(route.name)
+    in_flight.inc()
+    try:
+        async with asyncio.timeout(deadline):
+            return await _forward(request, ctx, route, api_path, raw, body, decision, key)
+    except TimeoutError:
+        started = request.get(_STARTED)
+        if started is not None:
+            # Mid-stream: the status is sent already; end the stream where it is.
+            request[LOG_FIELDS]["cut"] = "request deadline"
+            return started
+        return openai_error(
+            504,
+            f"Model {route.name} did not finish within its request deadline of {deadline}s "
+            f"(models[{route.name}].timeouts.request).",
+            code="request_timeout",
+        )
+    finally:
+        in_flight.dec()
+
+
+def _too_large(limit: int) -> web.Response:
+    return openai_error(
+        413,
+        f"The request body is larger than the gateway's limit of {limit} bytes (gateway.maxBodyBytes); "
+        "send large payloads by reference through the async API.",
+        code="request_too_large",
+    )
+
+
+def _upstream_headers(request: web.Request, ctx: GatewayContext, route: Route) -> dict[str, str]:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
+    if ctx.auth.enabled:
+        # The client's gateway key is not the model's business.
+        headers.pop("Authorization", None)
+        headers.pop("authorization", None)
+    headers.update(route.headers)
+    headers[ctx.settings.request_id_header] = request[REQUEST_ID]
+    # Uncompressed answers, so streams pass through as they come and cache entries replay to anyone.
+    headers["Accept-Encoding"] = "identity"
+    return headers
+
+
+async def _open(
+    ctx: GatewayContext, route: Route, api_path: str, raw: bytes, headers: dict[str, str]
+) -> tuple[aiohttp.ClientResponse | None, str]:
+    """The upstream response once its headers arrive, or (None, why) when the budget ran out."""
+    loop = asyncio.get_running_loop()
+    upstream = ctx.settings.upstream
+    budget = route.header_budget
+    deadline = loop.time() + budget
+    backoff = upstream.retry_backoff
+    url = route.url(api_path)
+    errors = ctx.metrics.upstream_errors
+    why = f"no response headers within {budget:g}s"
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return None, why
+        try:
+            async with asyncio.timeout(remaining):
+                resp = await ctx.http.post(url, data=raw, headers=headers, allow_redirects=False)
+        except TimeoutError:
+            errors.labels(route.name, "timeout").inc()
+            return None, f"no response headers within {budget:g}s"
+        except aiohttp.ClientConnectionError as err:
+            errors.labels(route.name, "connect").inc()
+            why = f"upstream {route.base_url} unreachable: {err}"
+        else:
+            if resp.status == 504:
+                # The interceptor's own hold (readiness) or responseHeader timeout ran out.
+                errors.labels(route.name, "status_504").inc()
+                resp.close()
+                return None, "the interceptor timed out waiting for the model (504)"
+            if resp.status not in _RETRY_STATUSES:
+                return resp, ""
+            errors.labels(route.name, f"status_{resp.status}").inc()
+            resp.close()
+            why = f"upstream answered {resp.status} (model starting or unavailable)"
+        delay = min(backoff, deadline - loop.time())
+        if delay <= 0:
+            return None, why
+        await asyncio.sleep(delay)
+        backoff = min(backoff * 2, upstream.retry_backoff_max)
+
+
+async def _forward(
+    request: web.Request,
+    ctx: GatewayContext,
+    route: Route,
+    api_path: str,
+    raw: bytes,
+    body: dict[str, Any],
+    decision: CacheDecision,
+    key: str,
+) -> web.StreamResponse:
+    loop = asyncio.get_running_loop()
+    metrics = ctx.metrics
+    started = loop.time()
+    resp, why = await _open(ctx, route, api_path, raw, _upstream_headers(request, ctx, route))
+    served_by = route
+    if resp is None:
+        metrics.cold_start_timeouts.labels(route.name).inc()
+        failover = ctx.routes.get(route.model.failover) if route.model.failover else None
+        if failover is not None:
+            metrics.failovers.labels(route.name, failover.name).inc()
+            request[LOG_FIELDS]["failover"] = failover.name
+            log.warning(
+                "model %s unavailable (%s); failing over to %s", route.name, why, failover.name,
+                extra={"request_id": request[REQUEST_ID], "model": route.name},
+            )  # fmt: skip
+            fo_raw = json.dumps({**body, "model": failover.name}).encode()
+            started = loop.time()
+            resp, fo_why = await _open(
+                ctx, failover, api_path, fo_raw, _upstream_headers(request, ctx, failover)
+            )
+            served_by = failover
+            why = f"{why}; failover {failover.name}: {fo_why}"
+        if resp is None:
+            retry_after = route.model.retry_after
+            return openai_error(
+                503,
+                f"Model {route.name} is not available yet ({why}); it may be scaling from zero. "
+                f"Retry after {retry_after}s.",
+                code="model_unavailable",
+                headers={"Retry-After": str(retry_after)},
+            )
+    metrics.upstream_wait.labels(served_by.name).observe(loop.time() - started)
+    request[LOG_FIELDS]["upstream_status"] = resp.status
+    try:
+        out = await _relay(request, ctx, resp, route, served_by, api_path, decision, key)
+    except BaseException:
+        resp.close()  # mid-answer: drop the connection so the model stops generating
+        raise
+    resp.release()
+    return out
+
+
+async def _relay(
+    request: web.Request,
+    ctx: GatewayContext,
+    resp: aiohttp.ClientResponse,
+    route: Route,
+    served_by: Route,
+    api_path: str,
+    decision: CacheDecision,
+    key: str,
+) -> web.StreamResponse:
+    headers = {k: v for k, v in resp.headers.items() if k.lower() not in _DROP_RESPONSE}
+    if api_path in CACHEABLE_PATHS:
+        headers["X-Cache"] = decision.label
+    if served_by is not route:
+        headers[FAILOVER_HEADER] = route.name
+    # Only a complete 200 answer of the model that was asked for is stored.
+    store = decision.store and resp.status == 200 and served_by is route
+    limit = ctx.settings.cache.max_entry_bytes
+    content_type = resp.headers.get("Content-Type", "")
+
+    if content_type.startswith(_SSE):
+        out = web.StreamResponse(status=resp.status, headers=headers)
+        await out.prepare(request)
+        request[_STARTED] = out
+        parts: list[bytes] | None = [] if store else None
+        size = 0
+        async for chunk in resp.content.iter_any():
+            await out.write(chunk)
+            if parts is not None:
+                size += len(chunk)
+                if size > limit:
+                    parts = None
+                else:
+                    parts.append(chunk)
+        await out.write_eof()
+        if parts is not None:
+            await _store(ctx, route, key, CachedResponse(content_type, b"".join(parts)))
+        return out
+
+    data = await resp.read()
+    out = web.Response(status=resp.status, body=data, headers=headers)
+    if store and len(data) <= limit:
+        # Answer first, then store: the client never waits for Redis on a miss.
+        await out.prepare(request)
+        await out.write_eof()
+        await _store(ctx, route, key, CachedResponse(content_type, data))
+    return out
+
+
+async def _store(ctx: GatewayContext, route: Route, key: str, entry: CachedResponse) -> None:
+    if await ctx.cache.put(key, entry):
+        ctx.metrics.cache_stores.labels(route.name).inc()

@@ -1,0 +1,142 @@
+"""Running the gateway: foreground with a graceful SIGTERM drain, or in a thread for tests.
+
+SIGTERM (a pod being deleted): /readyz turns 503 at once, requests keep being
+served for `shutdownDelay` so the endpoint leaves the Service first, then the
+listener closes and in-flight requests get up to `shutdownTimeout` to finish.
+
+    with GatewayServer(runtime, settings) as gw:   # settings.port 0: a free port
+        httpx.post(f"{gw.url}/v1/chat/completions", json=...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+
+from aiohttp import web
+
+from llmaz_serverless.config import RuntimeConfig
+from llmaz_serverless.gateway.app import build_app
+from llmaz_serverless.gateway.context import CONTEXT_KEY, GatewayContext
+from llmaz_serverless.gateway.settings import GatewaySettings
+
+log = logging.getLogger("llmaz_serverless.gateway")
+
+
+async def start_site(app: web.Application, settings: GatewaySettings) -> tuple[web.AppRunner, int]:
+    # handler_cancellation: a client that disconnects cancels its handler, which
+    # closes the upstream connection so the model stops generating for nobody.
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
+                           shutdown_timeout=settings.shutdown_timeout)  # fmt: skip
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=2048, reuse_address=True)
+    await site.start()
+    server = site._server
+    port = server.sockets[0].getsockname()[1] if server is not None and server.sockets else settings.port
+    return runner, int(port)
+
+
+async def serve(
+    runtime: RuntimeConfig, settings: GatewaySettings, environ: Mapping[str, str] | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM, then drain as described above."""
+    app = build_app(runtime, settings, environ)
+    ctx = app[CONTEXT_KEY]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner, port = await start_site(app, settings)
+    log.info(
+        "gateway listening",
+        extra={"address": f"http://{settings.host}:{port}", "models": ctx.routes.names,
+               "auth": ctx.auth.enabled, "cache": settings.cache.enabled},
+    )  # fmt: skip
+    await stop.wait()
+    ctx.draining = True
+    log.info("draining", extra={"shutdown_delay_s": settings.shutdown_delay})
+    await asyncio.sleep(settings.shutdown_delay)
+    await runner.cleanup()
+    log.info("stopped")
+
+
+class GatewayServer:
+    """The gateway on its own event loop in a daemon thread (tests, benchmarks)."""
+
+    def __init__(
+        self,
+        runtime: RuntimeConfig,
+        settings: GatewaySettings | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = settings or GatewaySettings(
+            host="127.0.0.1", port=0, shutdown_delay=0, shutdown_timeout=5
+        )
+        self.environ = environ
+        self.port = self.settings.port
+        self.ctx: GatewayContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> GatewayServer:
+        self._thread = threading.Thread(target=self._run, name="gateway", daemon=True)
+        self._thread.start()
+        if not self._started.wait(timeout=30):
+            raise TimeoutError("gateway did not start within 30s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        try:
+            app = build_app(self.runtime, self.settings, self.environ)
+            runner, self.port = await start_site(app, self.settings)
+        except BaseException as err:  # reported to the starting thread
+            self._error = err
+            self._started.set()
+            return
+        self.ctx = app[CONTEXT_KEY]
+        self._started.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def __enter__(self) -> GatewayServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

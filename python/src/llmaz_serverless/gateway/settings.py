@@ -1,0 +1,116 @@
+"""The `gateway:` section of runtime.yaml, with env and flag overrides.
+
+Each key has four forms (see `overrides.py`): `gateway.cache.ttl` in the file
+(camelCase: `gateway.cache.maxEntryBytes`), `--cache-ttl` on
+`llmaz-serverless gateway`, `LLMAZ_SERVERLESS_GATEWAY__CACHE__TTL` in the
+environment, `settings.cache.ttl` in code. Precedence: flag > env > file >
+default. Per-model behaviour (upstream, host, headers, timeouts, failover,
+Retry-After, whether to cache) lives in the shared `models:` list instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from llmaz_serverless.config import CamelModel, Duration, RuntimeConfig, load_runtime_config
+from llmaz_serverless.gateway.overrides import merge, overrides_from_args, overrides_from_env, to_aliases
+
+ENV_PREFIX = "LLMAZ_SERVERLESS_GATEWAY__"
+SECTION = "gateway"
+
+
+class UpstreamSettings(CamelModel):
+    # Most connections open to all upstreams together; 0 means no limit (the
+    # interceptor and model servers do their own admission).
+    max_connections: int = Field(default=0, ge=0)
+    # Most connections to one upstream host; 0 means no limit.
+    max_connections_per_host: int = Field(default=0, ge=0)
+    # How long an idle upstream connection is kept for reuse. Shorter than the
+    # upstream's own idle timeout (uvicorn's is 5s), so the gateway never reuses
+    # a connection the server is closing.
+    keepalive_timeout: Duration = 4.0
+    # TCP connect timeout of one attempt; failed attempts are retried within the
+    # model's cold-start budget.
+    connect_timeout: Duration = 5.0
+    # First wait between attempts while a model is unreachable or answers
+    # 502/503 (starting); doubles on each attempt up to `retryBackoffMax`.
+    retry_backoff: Duration = 0.25
+    retry_backoff_max: Duration = 2.0
+
+
+class CacheSettings(CamelModel):
+    # Cache deterministic answers (temperature 0, top_k 1, or the opt-in header
+    # `X-Gateway-Cache: on`) of /v1/completions and /v1/chat/completions in Redis.
+    enabled: bool = True
+    # How long a cached answer lives.
+    ttl: Duration = 3600.0
+    # Answers larger than this are served but not stored.
+    max_entry_bytes: int = Field(default=1 << 20, ge=1)
+    # Redis key prefix of cache entries.
+    key_prefix: str = "llmaz-serverless:cache:"
+    # Longest wait for Redis on a lookup or store; past it the request is a miss
+    # and is proxied, so a slow Redis never stalls traffic.
+    redis_timeout: Duration = 0.25
+    # Keep one cache per API key instead of one shared by all clients (a client
+    # can otherwise tell from X-Cache that another one sent the same prompt).
+    scope_by_api_key: bool = False
+
+
+class AuthSettings(CamelModel):
+    # Require `Authorization: Bearer <key>` on every route except /healthz,
+    # /readyz and /metrics.
+    enabled: bool = False
+    # File with one key per line ('#' starts a comment), e.g. mounted from a
+    # Secret; re-read when it changes, so keys rotate without a restart.
+    keys_file: str | None = None
+    # Environment variable holding comma-separated keys (read once at start).
+    keys_env: str = "LLMAZ_SERVERLESS_API_KEYS"
+
+
+class GatewaySettings(CamelModel):
+    # Listen address and port.
+    host: str = "0.0.0.0"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Largest request body accepted; larger ones get 413.
+    max_body_bytes: int = Field(default=16 << 20, ge=1)
+    # Header carrying the request id: taken from the client when present,
+    # generated otherwise, sent upstream and returned on the response.
+    request_id_header: str = "X-Request-Id"
+    # One JSON log line per request (model, status, duration, cache result).
+    access_log: bool = True
+    # Log level: debug, info, warning, error.
+    log_level: str = "info"
+    # After SIGTERM, how long /readyz answers 503 while requests are still
+    # served, so the Service stops routing here before the listener closes.
+    shutdown_delay: Duration = 5.0
+    # Then how long in-flight requests (long streams) may take to finish. The
+    # pod's terminationGracePeriodSeconds must exceed shutdownDelay + this.
+    shutdown_timeout: Duration = 120.0
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+
+def load_settings(
+    runtime: RuntimeConfig,
+    args: argparse.Namespace | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> GatewaySettings:
+    """The gateway section of `runtime` with env vars, then flags, laid over it."""
+    raw: dict[str, Any] = to_aliases(GatewaySettings, (runtime.model_extra or {}).get(SECTION) or {})
+    raw = merge(raw, overrides_from_env(GatewaySettings, ENV_PREFIX, environ))
+    if args is not None:
+        raw = merge(raw, overrides_from_args(GatewaySettings, args))
+    return GatewaySettings.model_validate(raw)
+
+
+def load(config: str | Path | None, args: argparse.Namespace | None = None,
+         environ: Mapping[str, str] | None = None) -> tuple[RuntimeConfig, GatewaySettings]:  # fmt: skip
+    """Runtime config (empty without a file) and the effective gateway settings."""
+    runtime = load_runtime_config(config) if config else RuntimeConfig()
+    return runtime, load_settings(runtime, args, environ)
