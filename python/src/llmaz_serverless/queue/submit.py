@@ -245,11 +245,12 @@ class Submitter:
         return Submitted(job=job, input_bytes=size)
 
     def _job(
-        self, job_id: str, model: str, api: Api, tenant: str, options: dict[str, Any], **payload: Any
-    ) -> Job:
+        self, job_id: str, model: str, api: Api, tenant: str, options: dict[str, Any],
+        extra: dict[str, Any] | None, **payload: Any,
+    ) -> Job:  # fmt: skip
         return Job(
             id=job_id, model=model, api=api, tenant=tenant, created_at=time.time(),
-            webhook=options.get("webhook"), **payload,
+            webhook=options.get("webhook"), extra=dict(extra or {}), **payload,
         )  # fmt: skip
 
     async def _check_location(self, location: str) -> int:

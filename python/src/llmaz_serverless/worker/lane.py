@@ -82,6 +82,11 @@ class Lane:
                 log.exception("%s: fetch failed; retrying in 1s", self.name)
                 await _sleep_or_stop(stop, 1.0)
                 continue
+            if stop.is_set():
+                # Delivered while the read was blocking on shutdown: not ours to start now.
+                for d in deliveries:
+                    await self._hand_back(d)
+                break
             for d in deliveries:
                 self.spawn(d)
 
@@ -115,17 +120,20 @@ class Lane:
         for task, delivery in left.items():
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            try:
-                await self.broker.release(delivery)
-                if self._on_release:
-                    self._on_release(delivery)
-            except Exception:
-                log.exception(
-                    "%s: could not hand back entry %s; it is reclaimed after claimIdle",
-                    self.name,
-                    delivery.entry_id,
-                )
+            await self._hand_back(delivery)
         return len(left)
+
+    async def _hand_back(self, delivery: Delivery) -> None:
+        try:
+            await self.broker.release(delivery)
+            if self._on_release:
+                self._on_release(delivery)
+        except Exception:
+            log.exception(
+                "%s: could not hand back entry %s; it is reclaimed after claimIdle",
+                self.name,
+                delivery.entry_id,
+            )
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -17,6 +17,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,3 +180,78 @@ async def wait_until_async(
             return value
         await asyncio.sleep(interval)
     raise TimeoutError(f"{what} not reached within {within}s")
+
+
+@asynccontextmanager
+async def running_worker(document: dict[str, Any], consumer: str = "worker-1") -> AsyncIterator[Any]:
+    """A WorkerService on the current event loop, stopped (drained) on exit."""
+    from llmaz_serverless.config import RuntimeConfig
+    from llmaz_serverless.worker.service import WorkerService
+
+    service = WorkerService(RuntimeConfig.model_validate(document), consumer=consumer)
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    started = asyncio.create_task(service.started.wait())
+    await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        started.cancel()
+        task.result()  # raises the startup error
+    try:
+        yield service
+    finally:
+        stop.set()
+        await task
+
+
+class Client:
+    """The producer side as the gateway uses it: submit jobs, read status and results."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        import redis.asyncio as aioredis
+
+        from llmaz_serverless.config import RuntimeConfig
+        from llmaz_serverless.queue import build_broker
+        from llmaz_serverless.queue.submit import Submitter
+        from llmaz_serverless.results.objects import build_object_store
+        from llmaz_serverless.results.status import StatusStore
+        from llmaz_serverless.results.store import ResultStore
+        from llmaz_serverless.worker.settings import load_settings
+
+        runtime = RuntimeConfig.model_validate(document)
+        self.settings = s = load_settings(runtime, environ={})
+        self.redis = aioredis.Redis.from_url(runtime.redis.url)
+        self.objects = build_object_store(s.object_store)
+        self.broker = build_broker(s, self.redis, consumer="producer", models=[])
+        self.status = StatusStore(
+            self.redis, key_prefix=s.key_prefix, ttl=s.results.ttl, outbox_stream=s.notify_stream
+        )
+        self.results = ResultStore(self.redis, s.results, key_prefix=s.key_prefix, objects=self.objects)
+        self.submitter = Submitter(
+            settings=s, models={m.name: m for m in runtime.models}, broker=self.broker,
+            status=self.status, objects=self.objects,
+        )  # fmt: skip
+
+    async def __aenter__(self) -> Client:
+        await self.broker.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.broker.close()
+        await self.redis.aclose()
+
+    async def submit(self, body: dict[str, Any], api: str = "chat", tenant: str = "default") -> str:
+        done = await self.submitter.submit(api, body, tenant=tenant)  # type: ignore[arg-type]
+        return done.job.id
+
+    async def wait_finished(self, job_id: str, within: float = 15.0) -> dict[str, Any]:
+        async def finished() -> dict[str, Any] | None:
+            status = await self.status.get(job_id)
+            return status if status and status.get("state") in ("succeeded", "failed") else None
+
+        return await wait_until_async(finished, within, what=f"job {job_id} finished")
+
+    async def result(self, job_id: str) -> bytes | None:
+        status = await self.status.get(job_id)
+        if not status or "result" not in status:
+            return None
+        return await self.results.get(job_id, status["result"])
