@@ -23,7 +23,8 @@ Called from templates/validate.yaml.
   "uniqueCronNames"
   "asyncNeedsWorker"
   "workerNeedsAsyncModel"
-  "gatewayPdb" -}}
+  "gatewayPdb"
+  "eventRules" -}}
 {{- $messages := list -}}
 {{- range $rule := $rules -}}
 {{- $out := include (printf "llmaz-serverless.validateValues.%s" $rule) $ | trim -}}
@@ -244,5 +245,51 @@ worker.enabled: the worker has no queue to read, since no enabled model has asyn
 {{- $g := .Values.gateway -}}
 {{- if and $g.enabled $g.pdb.enabled (not (kindIs "string" $g.pdb.minAvailable)) (ge (int $g.pdb.minAvailable) (int $g.replicas)) }}
 gateway.pdb.minAvailable: leaves no pod that may be evicted (got minAvailable {{ $g.pdb.minAvailable }} with {{ $g.replicas }} replicas); fix: run more gateway replicas than minAvailable.
+{{- end -}}
+{{- end -}}
+
+{{/*
+Event rules (templates/_events.tpl): unique names; an empty pattern only with
+matchAll; actions name enabled models; prewarm needs the gateway (it holds
+the windows KEDA reads); submit needs the model's async path.
+*/}}
+{{- define "llmaz-serverless.validateValues.eventRules" -}}
+{{- $enabled := dict -}}
+{{- $all := dict -}}
+{{- range (include "llmaz-serverless.validateValues.allModels" . | fromYamlArray) -}}
+{{- $_ := set $all .m.name .m -}}
+{{- if .m.enabled }}{{ $_ := set $enabled .m.name .m }}{{ end -}}
+{{- end -}}
+{{- $names := dict -}}
+{{- range $i, $r := .Values.eventRules -}}
+{{- if hasKey $names $r.name }}
+eventRules[{{ $i }}].name: "{{ $r.name }}" is also the name of eventRules[{{ get $names $r.name }}] (got "{{ $r.name }}"); fix: give every rule a unique name.
+{{- else -}}
+{{- $_ := set $names $r.name (toString $i) -}}
+{{- end -}}
+{{- if and (empty $r.pattern) (not $r.matchAll) }}
+eventRules[{{ $i }}].pattern: is empty, so the rule would match every event (got {{ default dict $r.pattern | toJson }}); fix: add a pattern such as type: ["com.example.thing.happened"], or set matchAll: true.
+{{- end -}}
+{{- if and $r.matchAll (not (empty $r.pattern)) }}
+eventRules[{{ $i }}].matchAll: is true but a pattern is set (got matchAll true); fix: drop matchAll or the pattern.
+{{- end -}}
+{{- range $j, $a := $r.actions -}}
+{{- $refs := list -}}
+{{- if $a.prewarm }}{{ range $k, $m := $a.prewarm.models }}{{ $refs = append $refs (dict "path" (printf "prewarm.models[%d]" $k) "name" $m) }}{{ end }}{{ end -}}
+{{- if $a.submit }}{{ $refs = append $refs (dict "path" "submit.model" "name" $a.submit.model) }}{{ end -}}
+{{- range $refs -}}
+{{- if not (hasKey $enabled .name) }}
+eventRules[{{ $i }}].actions[{{ $j }}].{{ .path }}: {{ ternary "names a disabled model" "names no model of models" (hasKey $all .name) }} (got "{{ .name }}"); fix: use the name of an enabled entry of models ({{ keys $enabled | sortAlpha | join ", " | default "none" }}).
+{{- end -}}
+{{- end -}}
+{{- if and $a.prewarm $.Values.events.enabled (not $.Values.gateway.enabled) }}
+eventRules[{{ $i }}].actions[{{ $j }}].prewarm: pre-warm windows are kept by the gateway (got gateway.enabled false); fix: enable the gateway or drop the prewarm action.
+{{- end -}}
+{{- if and $a.submit (hasKey $enabled $a.submit.model) -}}
+{{- if not (get $enabled $a.submit.model).async.enabled }}
+eventRules[{{ $i }}].actions[{{ $j }}].submit.model: "{{ $a.submit.model }}" is not served on the async path (got async.enabled false); fix: set async.enabled on that model (and worker.enabled).
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

@@ -3,3 +3,6 @@ chart's own values.schema.json, then run the semantic rules the schema cannot
 state. `validate.validate_values` is the entry point; `messages` turns schema
 errors into sentences and is shared with `render`.
 """
+
+# Registers the `events/*` rules for eventRules (a module of its own, see events/).
+from llmaz_serverless.values import event_rules as _event_rules  # noqa: F401

@@ -1,0 +1,241 @@
+"""Semantic rules for `eventRules:` (see llmaz_serverless.events).
+
+The chart's schema checks each rule's shape (unknown keys, types). These
+rules check what only the events package knows or what spans the values:
+patterns and templates that would not compile, a pattern that matches every
+event without `matchAll: true`, rule names used twice, and actions naming
+models that the release does not serve. Registered with the validator's
+`@rule` by importing this module (values/__init__.py does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from llmaz_serverless.events.rules import EventRule
+from llmaz_serverless.values.messages import did_you_mean
+from llmaz_serverless.values.rules import _NO_VALUE, ERROR, WARNING, Finding, RuleContext, _get, rule
+
+# Pydantic error types the chart schema already reports (shape and type problems):
+# repeating them here would print every such mistake twice.
+_SCHEMA_KINDS = {"extra_forbidden", "missing", "string_type", "int_type", "int_parsing", "bool_type",
+                 "bool_parsing", "list_type", "dict_type", "model_type", "literal_error",
+                 "string_pattern_mismatch", "string_too_long", "greater_than_equal", "less_than_equal",
+                 "too_short", "int_from_float", "float_type", "float_parsing"}  # fmt: skip
+_EVERYTHING = "would match every event"
+
+
+def _rules(ctx: RuleContext) -> list[tuple[int, dict[str, Any]]]:
+    raw = ctx.get("eventRules", default=[])
+    if not isinstance(raw, list):
+        return []
+    return [(i, r) for i, r in enumerate(raw) if isinstance(r, dict)]
+
+
+def _parsed(ctx: RuleContext) -> list[tuple[int, EventRule]]:
+    out = []
+    for i, raw in _rules(ctx):
+        try:
+            out.append((i, EventRule.model_validate(raw)))
+        except ValidationError:
+            continue
+    return out
+
+
+def _loc_keys(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic names union members and validators in `loc`; keep the values path only.
+    return tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "[")))
+
+
+@rule(
+    "events/invalid-rule",
+    "Event rule whose pattern, template or actions cannot work",
+    "Each eventRules entry is parsed as the gateway will parse it: patterns must compile (lists of allowed "
+    "values or prefix/exists/anythingBut matchers, CloudEvents attribute names at the top, payload fields "
+    "under `data`), request templates must use valid ${path} placeholders, every action is exactly one of "
+    "prewarm or submit, and windows are between 0 and 7 days.",
+)
+def _invalid_rule(ctx: RuleContext) -> Iterator[Finding]:
+    for i, raw in _rules(ctx):
+        try:
+            EventRule.model_validate(raw)
+        except ValidationError as err:
+            for e in err.errors():
+                if e["type"] in _SCHEMA_KINDS or _EVERYTHING in e["msg"]:
+                    continue
+                keys = ("eventRules", i, *_loc_keys(tuple(e["loc"])))
+                message = e["msg"].removeprefix("Value error, ")
+                yield ctx.finding(None, keys, message, _NO_VALUE, None, ERROR)
+
+
+@rule(
+    "events/pattern-matches-everything",
+    "Event rule with an empty pattern and no matchAll",
+    "A rule without a pattern reacts to every event the gateway receives (every upload, every UI click "
+    "pre-warms or submits). That is almost always a forgotten pattern, so it must be said explicitly with "
+    "matchAll: true.",
+)
+def _matches_everything(ctx: RuleContext) -> Iterator[Finding]:
+    for i, raw in _rules(ctx):
+        pattern = raw.get("pattern")
+        if (pattern is None or pattern == {}) and raw.get("matchAll") is not True:
+            yield ctx.finding(
+                None,
+                ("eventRules", i, "pattern"),
+                "is empty, so this rule would match every event",
+                pattern if pattern is not None else _NO_VALUE,
+                'add a pattern such as type: ["com.example.thing.happened"], or set matchAll: true',
+                ERROR,
+            )
+
+
+@rule(
+    "events/duplicate-rule-name",
+    "Two event rules with one name",
+    "Rule names label metrics, log lines and pre-warm windows in Redis; two rules with one name would share "
+    "them.",
+)
+def _duplicate_names(ctx: RuleContext) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for i, raw in _rules(ctx):
+        name = raw.get("name")
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            yield ctx.finding(
+                None,
+                ("eventRules", i, "name"),
+                f"is also the name of eventRules[{seen[name]}]",
+                name,
+                "give every rule a unique name",
+                ERROR,
+            )
+        else:
+            seen[name] = i
+
+
+def _all_model_names(ctx: RuleContext) -> set[str]:
+    names = set()
+    for entry in ctx.get("models", default=[]) or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            names.add(entry["name"])
+    return names
+
+
+@rule(
+    "events/unknown-model",
+    "Event rule action names a model the release does not serve",
+    "prewarm.models and submit.model name entries of `models` (their `name`); a name that is missing or "
+    "disabled has no ScaledObject to pre-warm and no queue to submit to.",
+)
+def _unknown_model(ctx: RuleContext) -> Iterator[Finding]:
+    enabled = {m.name for m in ctx.models()}
+    every = _all_model_names(ctx)
+    for i, raw in _rules(ctx):
+        for j, action in enumerate(raw.get("actions") or []):
+            if not isinstance(action, dict):
+                continue
+            refs: list[tuple[tuple[Any, ...], Any]] = []
+            models = _get(action, "prewarm", "models", default=None)
+            if isinstance(models, list):
+                refs += [(("prewarm", "models", k), m) for k, m in enumerate(models)]
+            if _get(action, "submit", "model", default=None) is not None:
+                refs.append((("submit", "model"), action["submit"]["model"]))
+            for keys, name in refs:
+                if not isinstance(name, str) or name in enabled:
+                    continue
+                path = ("eventRules", i, "actions", j, *keys)
+                if name in every:
+                    yield ctx.finding(
+                        None, path, "names a disabled model", name, "enable the model or drop it here", ERROR
+                    )
+                    continue
+                guess = did_you_mean(name, enabled)
+                listed = ", ".join(sorted(enabled))
+                fix = (
+                    f"did you mean {guess!r}?"
+                    if guess
+                    else f"use one of: {listed}"
+                    if listed
+                    else "add the model"
+                )
+                yield ctx.finding(None, path, "names no model of `models`", name, fix, ERROR)
+
+
+@rule(
+    "events/submit-without-async",
+    "Event rule submits jobs to a model without the async path",
+    "A submit action queues a job on the model's Redis stream. Without async.enabled the model has no queue "
+    "trigger (the job would not wake it) and without worker.enabled nothing runs the job.",
+)
+def _submit_without_async(ctx: RuleContext) -> Iterator[Finding]:
+    models = {m.name: m for m in ctx.models()}
+    for i, rule_ in _parsed(ctx):
+        for j, action in enumerate(rule_.actions):
+            if action.submit is None or action.submit.model not in models:
+                continue
+            model = models[action.submit.model]
+            path = ("eventRules", i, "actions", j, "submit", "model")
+            if model.get("async", "enabled") is not True:
+                yield ctx.finding(
+                    None,
+                    path,
+                    f"names {model.name!r}, whose async.enabled is false",
+                    model.name,
+                    f"set async.enabled: true on models[{model.index}]",
+                    ERROR,
+                )
+            elif ctx.get("worker", "enabled") is not True:
+                what = "submits jobs but worker.enabled is false"
+                yield ctx.finding(None, path, what, model.name, "set worker.enabled: true", ERROR)
+
+
+@rule(
+    "events/prewarm-without-gateway",
+    "Pre-warm rule without the gateway",
+    "Pre-warm windows are opened by the gateway's POST /v1/events and read by KEDA from the gateway's "
+    "GET /v1/prewarm/<model>; with gateway.enabled false neither exists.",
+)
+def _prewarm_without_gateway(ctx: RuleContext) -> Iterator[Finding]:
+    if ctx.get("gateway", "enabled") is not False or ctx.get("events", "enabled") is False:
+        return
+    for i, rule_ in _parsed(ctx):
+        for j, action in enumerate(rule_.actions):
+            if action.prewarm is not None:
+                yield ctx.finding(
+                    None,
+                    ("eventRules", i, "actions", j, "prewarm"),
+                    "needs the gateway, which keeps the pre-warm windows, but gateway.enabled is false",
+                    _NO_VALUE,
+                    "enable the gateway or drop the prewarm action",
+                    ERROR,
+                )
+
+
+@rule(
+    "events/prewarm-above-max",
+    "Pre-warm floor above the model's maxReplicaCount",
+    "KEDA never scales past maxReplicaCount, so a pre-warm floor above it is capped silently.",
+    severity=WARNING,
+)
+def _prewarm_above_max(ctx: RuleContext) -> Iterator[Finding]:
+    models = {m.name: m for m in ctx.models()}
+    for i, rule_ in _parsed(ctx):
+        for j, action in enumerate(rule_.actions):
+            if action.prewarm is None:
+                continue
+            for name in action.prewarm.models:
+                model = models.get(name)
+                top = model.get("scaling", "maxReplicaCount") if model else None
+                if isinstance(top, int) and action.prewarm.replicas > top:
+                    yield ctx.finding(
+                        None,
+                        ("eventRules", i, "actions", j, "prewarm", "replicas"),
+                        f"asks for more replicas than {name}'s scaling.maxReplicaCount ({top})",
+                        action.prewarm.replicas,
+                        f"lower replicas to {top} or raise maxReplicaCount",
+                        WARNING,
+                    )
