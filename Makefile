@@ -62,9 +62,12 @@ test: deps lint ## unit, chart render and integration tests (the e2e tier skips 
 up: deps ## run the main job locally: Redis + model emulator + gateway on loopback
 	$(PY) -m llmaz_serverless up --config manifests/local/runtime.yaml
 
+PROFILE ?= emulator
+KEEP ?= 0
+
 .PHONY: e2e
-e2e: deps ## kind cluster + KEDA + HTTP add-on + llmaz + the stack chart, then the e2e tests (needs Docker)
-	bash scripts/e2e.sh
+e2e: deps ## kind + KEDA + HTTP add-on + llmaz + Prometheus + the stack chart, then the e2e tests (Docker; PROFILE=emulator|llamacpp, KEEP=1)
+	cd python && LLMAZ_SERVERLESS_E2E=1 E2E_PROFILE=$(PROFILE) KEEP=$(KEEP) ../$(PY) -m pytest tests/e2e -v -rs $(PYTEST_ARGS)
 
 .PHONY: loadtest
 loadtest: deps ## short load test (local stack, or TARGET=https://...) and its report

@@ -51,6 +51,8 @@ def install_plan(
     stack = root / "charts" / "llmaz-serverless-stack"
     prometheus = root / "manifests" / "e2e" / "prometheus.yaml"
     emulator_runtime = root / "manifests" / "e2e" / "backendruntime-emulator.yaml"
+    redis = root / "manifests" / "e2e" / "redis.yaml"
+    receiver = root / "manifests" / "e2e" / "webhook-receiver.yaml"
     values = values_file(profile)
     steps = [
         Step("build the project image", ["docker", "build", "-t", IMAGE, str(root)], [root / "Dockerfile"]),
@@ -64,6 +66,17 @@ def install_plan(
             "install Prometheus (scrapes model, gateway and interceptor pods)",
             [kubectl, "apply", "--server-side", "-f", str(prometheus)],
             [prometheus],
+        ),
+        Step("create the namespace", [kubectl, "create", "namespace", NAMESPACE], optional=True),
+        Step(
+            "install Redis 7 (cache, async streams, pre-warm state)",
+            [kubectl, "apply", "--server-side", "-f", str(redis)],
+            [redis],
+        ),
+        Step(
+            "install the webhook secret and a signature-checking receiver",
+            [kubectl, "apply", "--server-side", "-f", str(receiver)],
+            [receiver],
         ),
         # CRDs of KEDA, the add-on and llmaz must be served before objects of
         # those kinds can be installed, so the dependencies go in first.

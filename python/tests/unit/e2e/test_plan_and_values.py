@@ -1,0 +1,86 @@
+"""What `make e2e` installs, checked here without a cluster: files, pins, values, names, flags."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from llmaz_serverless.cli import build_parser
+from llmaz_serverless.cli.sim import settings_from_args
+from llmaz_serverless.e2e import plan
+from llmaz_serverless.e2e.names import install_names, subchart_values
+from llmaz_serverless.render.validate import validate_objects
+from llmaz_serverless.toolpaths import repo_root
+
+
+@pytest.mark.parametrize("profile", plan.PROFILES)
+def test_every_file_a_step_reads_exists(profile):
+    steps = plan.install_plan(profile)
+    missing = [str(f) for step in steps for f in step.files if not f.exists()]
+    assert missing == []
+
+
+def test_unknown_profile_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="emulator, llamacpp"):
+        plan.install_plan("gpu")
+
+
+def test_pinned_charts_match_upstream_facts_and_the_stack_chart():
+    upstream = (
+        (repo_root().parent / "shared" / "UPSTREAM.md").read_text()
+        if (repo_root().parent / "shared" / "UPSTREAM.md").exists()
+        else ""
+    )
+    stack = yaml.safe_load((repo_root() / "charts" / "llmaz-serverless-stack" / "Chart.yaml").read_text())
+    deps = {d["name"]: d["version"] for d in stack["dependencies"]}
+    assert deps["keda"] == plan.KEDA_CHART
+    assert deps["keda-add-ons-http"] == plan.HTTP_ADDON_CHART
+    assert deps["llmaz"] == plan.LLMAZ_CHART
+    makefile = (repo_root() / "Makefile").read_text()
+    assert re.search(rf"KEDA_VERSION\s*\?=\s*{re.escape(plan.KEDA_CHART)}", makefile)
+    if upstream:
+        assert f"`keda` {plan.KEDA_CHART}" in upstream
+        assert f"`keda-add-ons-http` {plan.HTTP_ADDON_CHART}" in upstream
+        assert f"`llmaz` {plan.LLMAZ_CHART}" in upstream
+
+
+def test_dependencies_are_installed_before_the_models():
+    names = [s.name for s in plan.install_plan("emulator")]
+    deps = next(i for i, n in enumerate(names) if "models off" in n)
+    models = next(i for i, n in enumerate(names) if "llmaz-serverless with the e2e values" in n)
+    runtime = next(i for i, n in enumerate(names) if "BackendRuntime" in n)
+    assert deps < runtime < models
+
+
+def test_kind_config_names_the_cluster_the_plan_loads_images_into():
+    config = yaml.safe_load((repo_root() / "manifests" / "kind" / "cluster.yaml").read_text())
+    assert config["name"] == plan.CLUSTER_NAME
+
+
+@pytest.mark.parametrize("profile", plan.PROFILES)
+def test_profile_renders_valid_objects_that_start_at_zero(profile):
+    names = install_names(profile)
+    reports = validate_objects(list(names.objects), namespace=plan.NAMESPACE)
+    assert [(r.kind, r.name, [p.sentence() for p in r.problems]) for r in reports if r.status != "ok"] == []
+    assert names.models, "the e2e values must define a model"
+    for model in names.models:
+        playground = next(o for o in names.objects if o.kind == "Playground" and o.name == model.playground)
+        assert playground.body["spec"]["replicas"] == 0
+        assert "external-push" in model.triggers and "redis-streams" in model.triggers
+        route = next(o for o in names.objects if o.kind == "InterceptorRoute" and o.name == model.route)
+        assert route.body["spec"]["target"]["service"] == f"{model.playground}-lb"
+    assert names.worker_scaled_object, "the async test needs the worker's own ScaledObject"
+
+
+def test_emulator_backend_flags_parse_with_the_real_sim_command():
+    runtime = yaml.safe_load((repo_root() / "manifests" / "e2e" / "backendruntime-emulator.yaml").read_text())
+    assert runtime["spec"]["commands"] == ["llmaz-serverless", "sim"]
+    defaults = next(a["flags"] for a in runtime["spec"]["args"] if a["name"] == "default")
+    model = subchart_values("emulator")["models"][0]
+    args = build_parser().parse_args(["sim", *defaults, *model["backend"]["args"]])
+    settings = settings_from_args(args)
+    assert settings.model == model["servedName"]
+    assert settings.port == 8080 and settings.host == "0.0.0.0"
+    assert model["backend"]["runtime"] == runtime["metadata"]["name"]
