@@ -33,8 +33,9 @@ class Engine:
     def __init__(self, settings: EmulatorSettings) -> None:
         self.settings = settings
         self.metrics = VllmMetrics(settings.model)
-        self.text_rng = random.Random(settings.seed + 1)
-        self._failure_rng = random.Random(settings.seed)
+        # Seeded by model and seed: two emulators never sample the same text sequence.
+        self.text_rng = random.Random(f"text:{settings.model}:{settings.seed}")
+        self._failure_rng = random.Random(f"failures:{settings.seed}")
         self.phase = Phase.ZERO
         self.started_at = time.time()
         self._loaded = asyncio.Event()

@@ -25,7 +25,7 @@ from llmaz_serverless.emulator.openai import ENGINE_KEY
 from llmaz_serverless.emulator.settings import EmulatorSettings
 
 
-async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     # handler_cancellation: a client that disconnects cancels its handler, so the
     # emulator frees the slot and counts the abort like vLLM does.
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
@@ -85,7 +85,7 @@ class EmulatorServer:
         self._stop = asyncio.Event()
         app = build_app(self.settings)
         try:
-            runner, self.port = await _start_site(app, self.settings.host, self.settings.port)
+            runner, self.port = await start_site(app, self.settings.host, self.settings.port)
         except BaseException as err:  # reported to the starting thread
             self._error = err
             self._started.set()
@@ -123,7 +123,7 @@ async def serve(settings: EmulatorSettings, ready_message: bool = True) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     app = build_app(settings)
-    runner, port = await _start_site(app, settings.host, settings.port)
+    runner, port = await start_site(app, settings.host, settings.port)
     if ready_message:
         print(
             f"emulator: model {settings.model} on http://{settings.host}:{port} "

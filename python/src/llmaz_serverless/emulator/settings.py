@@ -8,6 +8,8 @@ tests, `make up` and local load tests. Every field below is also a CLI flag of
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from llmaz_serverless.config import CamelModel, Duration, OptionalDuration
@@ -58,3 +60,20 @@ class EmulatorSettings(CamelModel):
     # Seed of the failure draws and of sampled (temperature > 0) text without a
     # request `seed`; temperature 0 output depends only on the model and the prompt.
     seed: int = 0
+
+
+class EmulatorSection(CamelModel):
+    """The `emulator:` section of a local runtime.yaml, read by `llmaz-serverless up`.
+
+    One emulator runs per model whose upstream is on loopback, listening on the
+    upstream's port; `model`, `host` and `port` come from the model entry.
+    """
+
+    # Settings for every emulator (keys of EmulatorSettings, camelCase).
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    # Per-model overrides by model name.
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def settings_for(self, model: str, host: str, port: int) -> EmulatorSettings:
+        merged = {**self.defaults, **self.models.get(model, {}), "model": model, "host": host, "port": port}
+        return EmulatorSettings.model_validate(merged)
