@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate (or check) the Parameters tables of every chart README.
+"""Regenerate (or check) what is derived in the charts: README tables and runtime-section schemas.
 
 Each chart's README.md is written by hand except its `## Parameters`
 section, which bitnami's readme-generator-for-helm builds from the
@@ -7,6 +7,13 @@ section, which bitnami's readme-generator-for-helm builds from the
 npm (package.json / package-lock.json at the repository root, installed into
 ./node_modules on first use). It refuses values files with an undocumented
 key, so a key without a comment fails here too.
+
+The `config` maps of `gateway`, `worker` and `warmup` in values.schema.json
+are derived from the components' section models
+(`llmaz_serverless.<component>.settings`), minus the keys the chart writes
+itself from their own values (ports, streams, certificate paths), so a typo in
+`gateway.config` fails `helm install` like any other unknown key. The rest of
+the schema is written by hand.
 
     python scripts/gen_chart_docs.py            # rewrite the READMEs (make docs)
     python scripts/gen_chart_docs.py --check    # exit 1 when a README is stale (CI)
@@ -16,11 +23,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
+import types
+import typing
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CHARTS = ROOT / "charts"
@@ -29,6 +41,85 @@ GENERATOR = ROOT / "node_modules" / ".bin" / "readme-generator"
 
 class DocsError(RuntimeError):
     """A README could not be generated; the message says why and what to do."""
+
+
+# component -> (settings module, section model, keys the chart writes from its own values)
+SECTIONS = {
+    "gateway": ("llmaz_serverless.gateway.settings", "GatewaySettings", {"port"}),
+    "worker": ("llmaz_serverless.worker.settings", "WorkerSettings", {"streamPrefix", "consumerGroup", "metricsPort"}),
+    "warmup": ("llmaz_serverless.warmup.settings", "WarmupConfig", {"onInstall", "metricsPort", "webhook"}),
+}
+DURATION_PATTERN = "^(|0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$"
+
+
+def _field_schema(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
+    """draft-07 schema of one pydantic field, from its annotation and constraints."""
+    from pydantic import BaseModel, BeforeValidator
+
+    from llmaz_serverless.config import parse_duration
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    optional = origin in (typing.Union, types.UnionType) and type(None) in args
+    if optional:
+        (annotation,) = [a for a in args if a is not type(None)]
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if any(isinstance(m, BeforeValidator) and m.func is parse_duration for m in metadata):
+        # Durations: seconds as a number, or "90s" / "5m" / "1h30m".
+        schema: dict[str, Any] = {"anyOf": [{"type": "number", "minimum": 0},
+                                            {"type": "string", "pattern": DURATION_PATTERN}]}  # fmt: skip
+    elif inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        schema = _model_schema(annotation)
+    elif origin is typing.Literal:
+        schema = {"enum": list(args)}
+    elif annotation is bool:
+        schema = {"type": "boolean"}
+    elif annotation in (int, float):
+        schema = {"type": "integer" if annotation is int else "number"}
+        for m in metadata:
+            for attr, key in (("ge", "minimum"), ("le", "maximum"), ("gt", "exclusiveMinimum"), ("lt", "exclusiveMaximum")):
+                if getattr(m, attr, None) is not None:
+                    schema[key] = getattr(m, attr)
+    elif annotation is str:
+        schema = {"type": "string"}
+    elif origin is list:
+        schema = {"type": "array", "items": _field_schema(args[0], [])}
+    elif origin is dict:
+        schema = {"type": "object", "additionalProperties": _field_schema(args[1], [])}
+    else:
+        raise DocsError(f"no schema mapping for the settings annotation {annotation!r}; extend _field_schema")
+    if optional:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return schema
+
+
+def _model_schema(model: Any, exclude: set[str] = frozenset()) -> dict[str, Any]:
+    props = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key not in exclude:
+            props[key] = _field_schema(field.annotation, field.metadata)
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+def section_schema(component: str) -> dict[str, Any]:
+    """Schema of `<component>.config`: the section model's keys minus the chart-owned ones."""
+    import importlib
+
+    module, cls, owned = SECTIONS[component]
+    schema = _model_schema(getattr(importlib.import_module(module), cls), exclude=owned)
+    schema["description"] = (
+        f"the {component}: section of runtime.yaml ({module}.{cls}); "
+        f"{', '.join(sorted(owned))} come from their own values"
+    )
+    return schema
+
+
+def schema_with_sections(schema_path: Path) -> str:
+    """values.schema.json text with the component `config` schemas regenerated."""
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    for component in SECTIONS:
+        schema["properties"][component]["properties"]["config"] = section_schema(component)
+    return json.dumps(schema, indent=2) + "\n"
 
 
 def charts() -> list[Path]:
@@ -86,6 +177,14 @@ def stale_diff(chart: Path) -> str:
     return "".join(difflib.unified_diff(old, new, str(readme), f"{readme} (generated)"))
 
 
+def stale_schema_diff() -> str:
+    """A diff between values.schema.json and one with freshly derived config schemas ("" when current)."""
+    path = CHARTS / "llmaz-serverless" / "values.schema.json"
+    old = path.read_text(encoding="utf-8")
+    new = schema_with_sections(path)
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), str(path), f"{path} (generated)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a README differs from generated")
@@ -93,14 +192,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check:
             stale = {chart.name: stale_diff(chart) for chart in charts()}
+            stale["values.schema.json"] = stale_schema_diff()
             stale = {name: diff for name, diff in stale.items() if diff}
             for diff in stale.values():
                 sys.stdout.write(diff)
             if stale:
-                print(f"stale README(s): {', '.join(stale)}; fix: run `make docs` and commit the result")
+                print(f"stale: {', '.join(stale)}; fix: run `make docs` and commit the result")
                 return 1
             print(f"READMEs current: {', '.join(c.name for c in charts())}")
             return 0
+        schema_path = CHARTS / "llmaz-serverless" / "values.schema.json"
+        schema_path.write_text(schema_with_sections(schema_path), encoding="utf-8")
+        print(f"generated the component config schemas in {schema_path.relative_to(ROOT)}")
         for chart in charts():
             generate(chart, chart / "README.md")
             print(f"generated {chart.relative_to(ROOT)}/README.md")

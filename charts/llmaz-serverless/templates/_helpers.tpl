@@ -272,6 +272,9 @@ llmaz-serverless.model.durationSeconds: a Go duration string ("90s", "5m",
 "1h30m", "250ms") -> whole seconds (rounded up).
 */}}
 {{- define "llmaz-serverless.durationSeconds" -}}
+{{- if regexMatch "^[0-9]+(\\.[0-9]+)?$" (toString .) -}}
+{{- ceil (float64 .) | int -}}
+{{- else -}}
 {{- $total := 0.0 -}}
 {{- range $part := regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m|h)" (toString .) -1 -}}
 {{- $num := float64 (regexFind "^[0-9]+(\\.[0-9]+)?" $part) -}}
@@ -280,6 +283,7 @@ llmaz-serverless.model.durationSeconds: a Go duration string ("90s", "5m",
 {{- $total = addf $total (mulf $num (get $factor $unit)) -}}
 {{- end -}}
 {{- ceil $total | int -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -344,6 +348,13 @@ the keys the chart must agree on written from their own values (they win).
 */}}
 {{- define "llmaz-serverless.gateway.runtimeSection" -}}
 {{- $section := deepCopy .Values.gateway.config -}}
+{{- $_ := set $section "port" (int .Values.gateway.port) -}}
+{{- if .Values.gateway.auth.existingSecret -}}
+{{- $auth := merge (dict "enabled" true "keysFile" (printf "/var/run/llmaz-serverless/api-keys/%s" .Values.gateway.auth.key)) (get $section "auth" | default dict) -}}
+{{- $_ := set $auth "enabled" true -}}
+{{- $_ := set $auth "keysFile" (printf "/var/run/llmaz-serverless/api-keys/%s" .Values.gateway.auth.key) -}}
+{{- $_ := set $section "auth" $auth -}}
+{{- end -}}
 {{- toYaml $section -}}
 {{- end -}}
 
@@ -352,6 +363,11 @@ the keys the chart must agree on written from their own values (they win).
 {{- $_ := set $section "streamPrefix" .Values.worker.streamPrefix -}}
 {{- $_ := set $section "consumerGroup" .Values.worker.consumerGroup -}}
 {{- $_ := set $section "metricsPort" (int .Values.worker.metricsPort) -}}
+{{- if .Values.worker.notificationSecrets.existingSecret -}}
+{{- $n := deepCopy (get $section "notifications" | default dict) -}}
+{{- $_ := set $n "secretsDir" "/var/run/llmaz-serverless/webhook-secrets" -}}
+{{- $_ := set $section "notifications" $n -}}
+{{- end -}}
 {{- toYaml $section -}}
 {{- end -}}
 

@@ -24,6 +24,7 @@ Called from templates/validate.yaml.
   "asyncNeedsWorker"
   "workerNeedsAsyncModel"
   "gatewayPdb"
+  "gracePeriods"
   "eventRules" -}}
 {{- $messages := list -}}
 {{- range $rule := $rules -}}
@@ -245,6 +246,21 @@ worker.enabled: the worker has no queue to read, since no enabled model has asyn
 {{- $g := .Values.gateway -}}
 {{- if and $g.enabled $g.pdb.enabled (not (kindIs "string" $g.pdb.minAvailable)) (ge (int $g.pdb.minAvailable) (int $g.replicas)) }}
 gateway.pdb.minAvailable: leaves no pod that may be evicted (got minAvailable {{ $g.pdb.minAvailable }} with {{ $g.replicas }} replicas); fix: run more gateway replicas than minAvailable.
+{{- end -}}
+{{- end -}}
+
+{{/* A pod killed before its own shutdown budget ends cuts streams (gateway) or claimed jobs (worker). */}}
+{{- define "llmaz-serverless.validateValues.gracePeriods" -}}
+{{- $g := .Values.gateway -}}
+{{- $delay := int (include "llmaz-serverless.durationSeconds" (dig "shutdownDelay" 5 $g.config)) -}}
+{{- $timeout := int (include "llmaz-serverless.durationSeconds" (dig "shutdownTimeout" 120 $g.config)) -}}
+{{- if and $g.enabled (le (int $g.terminationGracePeriodSeconds) (add $delay $timeout)) }}
+gateway.terminationGracePeriodSeconds: not longer than the gateway's shutdown (got {{ $g.terminationGracePeriodSeconds }}s <= shutdownDelay {{ $delay }}s + shutdownTimeout {{ $timeout }}s); fix: raise terminationGracePeriodSeconds above {{ add $delay $timeout }} or shorten gateway.config.shutdownTimeout.
+{{- end -}}
+{{- $w := .Values.worker -}}
+{{- $drain := int (include "llmaz-serverless.durationSeconds" (dig "drainTimeout" 120 $w.config)) -}}
+{{- if and $w.enabled (le (int $w.terminationGracePeriodSeconds) $drain) }}
+worker.terminationGracePeriodSeconds: not longer than the worker's drain (got {{ $w.terminationGracePeriodSeconds }}s <= drainTimeout {{ $drain }}s); fix: raise terminationGracePeriodSeconds above {{ $drain }} or shorten worker.config.drainTimeout.
 {{- end -}}
 {{- end -}}
 
