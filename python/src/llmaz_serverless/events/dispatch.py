@@ -224,6 +224,10 @@ class Dispatcher:
             return self._failed(action, event, "backend", "the async queue is not configured", True)
         try:
             submitted = await self.submitter.submit(action.job, action.idempotency)
+        except ValueError as exc:
+            # The async API refused the rendered request (bad messages, too large...):
+            # the same event would be refused again, so a redelivery cannot help.
+            return self._failed(action, event, "request", f"the async API refused the job: {exc}", False)
         except Exception as exc:
             return self._failed(action, event, "backend", f"queueing the job failed: {exc}", True)
         outcome = "duplicate" if submitted.duplicate else "ok"

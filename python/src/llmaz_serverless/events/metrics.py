@@ -38,7 +38,8 @@ class EventMetrics:
         )
         self.actions_failed = Counter(
             "llmaz_serverless_events_actions_failed_total",
-            "Actions that failed, by reason (template: the event lacks a field; backend: Redis or queue).",
+            "Actions that failed, by reason (template: the event lacks a field; request: the async API "
+            "refused the rendered job; backend: Redis or the queue unreachable).",
             ["rule", "action", "reason"],
             registry=registry,
         )

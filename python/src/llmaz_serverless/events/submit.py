@@ -36,7 +36,9 @@ class JobRequest:
     rule: str
 
 
-# Queues a job on the async path and returns the job id clients can poll.
+# Queues a job on the async path and returns the job id clients can poll. Raises
+# ValueError when the async API refuses the request itself (permanent), anything
+# else when the queue cannot be reached (the event may be redelivered).
 Enqueue = Callable[[JobRequest], Awaitable[str]]
 
 

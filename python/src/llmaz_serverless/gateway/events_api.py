@@ -234,9 +234,13 @@ def setup(app: web.Application, ctx: object) -> None:
     )
     api.add_routes(app)
     ctx.public_paths.update(api.public_paths())
-    app.cleanup_ctx.append(lifecycle(api, lambda: ctx.redis, _enqueue_for(ctx)))
+    app.cleanup_ctx.append(lifecycle(api, lambda: ctx.redis, _enqueue_for(ctx, settings)))
 
 
-def _enqueue_for(ctx: object) -> Enqueue | None:
-    """The async path's submit function, once the async API exists (issue 7)."""
-    return None
+def _enqueue_for(ctx: object, settings: EventsSettings) -> Enqueue | None:
+    """The async path's submit (gateway/async_api.py) when some rule submits jobs."""
+    if not any(a.submit is not None for r in settings.rules if r.enabled for a in r.actions):
+        return None
+    from llmaz_serverless.gateway.async_api import make_enqueue
+
+    return make_enqueue(ctx)
