@@ -1,9 +1,12 @@
 """One async job, timed end to end: submit, then poll its status until it ends.
 
-The gateway's async API answers a submit with 202, the job id and a status
-URL; the status document carries `status` and, when done, the result or where
-it is. `ttfb_s` is the submit's answer time (what a client waits before it can
-go away), `total_s` the time until the job's end was observed.
+The gateway's async API (llmaz_serverless/gateway/async_api.py) answers a
+submit with 202, the job id and `statusUrl`; `GET /v1/async/{id}` carries
+`status` (queued | running | succeeded | failed) and, when done, the result
+or where it is. `ttfb_s` is the submit's answer time (what a client waits
+before it can go away), `total_s` the time until the job's end was observed,
+so it includes up to one `poll_interval` of polling delay. Webhook delivery is
+not used here: polling measures the same end-to-end path from the client's side.
 """
 
 from __future__ import annotations
@@ -52,8 +55,6 @@ def run_async_job(
     """Submit `body`, poll until the job ends or `options.deadline` passes; fills `record`."""
     hdrs = {REQUEST_ID_HEADER: record.request_id, **(headers or {})}
     payload = dict(body)
-    if options.webhook_url:
-        payload["webhook"] = {"url": options.webhook_url}
     record.kind = "async"
     record.start = time.time()
     t0 = clock()

@@ -21,11 +21,9 @@ from llmaz_serverless.loadtest.records import RequestRecord
 
 Clock = Callable[[], float]
 
-# Header names shared with the gateway and the local scaler simulation.
+# Header names shared with the gateway.
 REQUEST_ID_HEADER = "X-Request-Id"
 CACHE_HEADER = "X-Cache"
-HELD_HEADER = "X-Local-Scaler-Held"
-REPLICA_HEADER = "X-Local-Scaler-Replica"
 
 
 @dataclass
@@ -129,9 +127,6 @@ def send(
         record.ttfb_s = clock() - t0
         record.http_status = resp.status_code
         record.cache = resp.headers.get(CACHE_HEADER, "")
-        record.replica = resp.headers.get(REPLICA_HEADER, "")
-        held = resp.headers.get(HELD_HEADER)
-        record.held_s = float(held) if held else None
         try:
             if resp.status_code >= 400:
                 record.error = f"http_{resp.status_code}"

@@ -45,13 +45,15 @@ def _by_model(samples: list[ReplicaSample]) -> dict[str, list[ReplicaSample]]:
     return grouped
 
 
-def response_began(record: RequestRecord) -> float:
-    """When the response started: headers, else the end, else the send time."""
+def wait_for_response(record: RequestRecord) -> float:
+    """Seconds until the response started: headers, else the end (failed without any), else 0."""
     if record.ttfb_s is not None:
-        return record.start + record.ttfb_s
-    if record.total_s is not None:
-        return record.start + record.total_s
-    return record.start
+        return record.ttfb_s
+    return record.total_s if record.total_s is not None else 0.0
+
+
+def response_began(record: RequestRecord) -> float:
+    return record.start + wait_for_response(record)
 
 
 def cold_waits(records: list[RequestRecord], samples: list[ReplicaSample]) -> dict[str, float]:
@@ -69,7 +71,7 @@ def cold_waits(records: list[RequestRecord], samples: list[ReplicaSample]) -> di
             continue  # sent and answered before the first sample: unknown
         lo = max(0, bisect.bisect_right(times[record.model], record.start) - 1)
         if any(s.serving == 0 for s in ss[lo:hi]):
-            out[record.request_id] = began - record.start
+            out[record.request_id] = wait_for_response(record)
     return out
 
 

@@ -151,6 +151,10 @@ class LocalStack:
                       f"ITL {o.itl}s, first {o.cold_requests} requests after a load x{o.cold_factor} slower",
         })  # fmt: skip
         self.target_url = self.emulator_url
+        if self.use_worker:
+            if not (self.use_gateway and gateway_available()):
+                raise RuntimeError("the async scenario needs the gateway's async API: drop --no-gateway")
+            self._start_worker(log_dir)
         if self.use_gateway and gateway_available():
             self._start_gateway(log_dir)
         elif self.use_gateway:
@@ -169,11 +173,32 @@ class LocalStack:
                 "name": o.model, "playground": o.model, "upstream": self.emulator_url,
                 "timeouts": {"coldStart": "120s"}, "cache": False,
             }],
+            # No drain pause on shutdown: nothing routes here but this run.
+            "gateway": {"shutdownDelay": "0s", "shutdownTimeout": "10s"},
+            "worker": {"drainTimeout": "10s", "notifications": {"enabled": False}},
         }  # fmt: skip
 
-    def _start_gateway(self, log_dir: Path) -> None:
+    def _write_config(self) -> Path:
         config = self.run_dir / "runtime.yaml"
         config.write_text(yaml.safe_dump(self.runtime_config(), sort_keys=False), encoding="utf-8")
+        return config
+
+    def _start_worker(self, log_dir: Path) -> None:
+        config = self._write_config()
+        port = free_port()
+        worker = ManagedProcess(
+            "worker",
+            [sys.executable, "-m", "llmaz_serverless", "worker", "--config", str(config),
+             "--metrics-host", "127.0.0.1", "--metrics-port", str(port)],
+            port, log_dir,
+        ).start()  # fmt: skip
+        self.processes.append(worker)
+        self.components.append(
+            {"name": "async worker", "detail": "`llmaz-serverless worker` (Redis Streams)"}
+        )
+
+    def _start_gateway(self, log_dir: Path) -> None:
+        config = self._write_config()
         port = free_port()
         gw = ManagedProcess(
             "gateway",

@@ -28,9 +28,6 @@ class AsyncOptions(BaseModel):
     poll_interval: float = Field(default=0.25, gt=0)
     # Give up on a job after this many seconds (recorded as a timeout error).
     deadline: float = Field(default=600.0, gt=0)
-    # URL the service should notify on completion (a receiver the runner starts);
-    # None: poll only.
-    webhook_url: str | None = None
 
 
 class LoadProfile(BaseModel):

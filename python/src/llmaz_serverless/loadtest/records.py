@@ -51,11 +51,6 @@ class RequestRecord:
     itl_ms: list[float] = field(default_factory=list)
     # X-Cache header from the gateway (HIT/MISS), if any.
     cache: str = ""
-    # Seconds the local scale-to-zero simulation held this request waiting for a
-    # replica (its X-Local-Scaler-Held header); empty against a real deployment.
-    held_s: float | None = None
-    # Which replica served it, when the server says (local simulation only).
-    replica: str = ""
 
     @property
     def end(self) -> float | None:
@@ -144,8 +139,6 @@ def read_requests(path: Path) -> list[RequestRecord]:
                     output_tokens=int(row["output_tokens"] or 0),
                     itl_ms=[float(v) for v in row["itl_ms"].split(";") if v],
                     cache=row["cache"],
-                    held_s=_float(row["held_s"]),
-                    replica=row["replica"],
                 )
             )
     return out

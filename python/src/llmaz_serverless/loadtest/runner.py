@@ -260,7 +260,9 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
     try:
         if opts.target is None:
             stream.write(f"starting the local stack (logs in {run_dir / 'logs'}) ...\n")
-            stack = LocalStack(run_dir, opts.local_model, use_gateway=opts.use_gateway).start()
+            stack = LocalStack(
+                run_dir, opts.local_model, use_gateway=opts.use_gateway, use_worker=profile.api == "async"
+            ).start()
             stream.write(
                 f"waiting for the emulated model to go idle to zero replicas (up to "
                 f"{opts.local_model.startup_delay + opts.local_model.idle:.0f}s) ...\n"

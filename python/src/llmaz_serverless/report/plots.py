@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from llmaz_serverless.loadtest.coldstart import response_began
+from llmaz_serverless.loadtest.coldstart import wait_for_response
 from llmaz_serverless.report.rundata import RunData
 from llmaz_serverless.report.summary import Summary, percentile
 
@@ -273,7 +273,7 @@ def cold_starts(run: RunData, summary: Summary, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=SIZE)
     warm_x, warm_y, cold_x, cold_y = [], [], [], []
     for r in run.records:
-        wait = response_began(r) - r.start
+        wait = wait_for_response(r)
         if r.request_id in summary.cold:
             cold_x.append(r.start - start)
             cold_y.append(max(wait, 1e-4))
@@ -322,7 +322,9 @@ def cost(run: RunData, summary: Summary, path: Path) -> Path:
     start, end = run.window
     fig, ax = plt.subplots(figsize=SIZE)
     m = summary.metrics
-    if summary.costs:
+    if summary.costs and not m.get("always_on_replica_seconds"):
+        _empty(ax, "replicas stayed at zero for the whole load: nothing was used, nothing to compare")
+    elif summary.costs:
         grid = np.linspace(start, end, 400)
         used = np.zeros_like(grid)
         peak_total = sum(c.peak for c in summary.costs)

@@ -155,3 +155,14 @@ def test_plots_and_summary_say_so_when_there_is_no_data_to_draw(tmp_path: Path) 
 def test_missing_requests_csv_names_the_file_when_dir_is_not_a_run(tmp_path: Path) -> None:
     with pytest.raises(RunDirError, match=r"requests\.csv"):
         write_report(tmp_path)
+
+
+def test_cost_is_reported_without_a_saving_when_replicas_stayed_at_zero(tmp_path: Path) -> None:
+    refused = [_req(f"e{i}", i, total_s=0.1, http_status=404, error="http_404") for i in range(3)]
+    run_dir = _write_run(tmp_path / "zero", refused, samples=[(0, 0, 0), (50, 0, 0), (100, 0, 0)])
+    write_report(run_dir, thresholds=tmp_path / "none.yaml")
+    table = summary_table((run_dir / "summary.md").read_text())
+    assert (table["replica_seconds"], table["always_on_replica_seconds"]) == ("0.000", "0.000")
+    assert table["replica_seconds_saved_pct"] == "n/a"
+    assert table["time_at_zero_pct"] == "100.00"
+    assert (run_dir / "cost.png").read_bytes().startswith(PNG_SIGNATURE)
