@@ -47,7 +47,7 @@ class PlannedAction:
         if self.kind == "prewarm":
             return (
                 f"prewarm {', '.join(self.models)}: keep >= {self.replicas} replica(s) "
-                f"until {_duration(self.window)} after the last matching event"
+                f"for {_duration(self.window)} after the last matching event"
             )
         if self.error:
             return f"submit: FAILS for this event: {self.error}"
