@@ -80,6 +80,17 @@ def _load_values(args: argparse.Namespace) -> dict[str, Any]:
     return merge_values(defaults, [load_file(f) for f in args.values], args.set_values).data
 
 
+def _served_names(values: dict[str, Any]) -> dict[str, str]:
+    """`models[].name` -> the OpenAI id the gateway and the queue know it by (the chart's servedName)."""
+    defaults = values.get("modelDefaults") or {}
+    default_served = defaults.get("servedName") if isinstance(defaults, dict) else None
+    out = {}
+    for entry in values.get("models") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            out[entry["name"]] = entry.get("servedName") or default_served or entry["name"]
+    return out
+
+
 def _enabled_models(values: dict[str, Any]) -> list[str]:
     defaults = values.get("modelDefaults") or {}
     names = []
@@ -124,7 +135,7 @@ def _read_event(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _plan(rules: Any, event: Any) -> dict[str, Any]:
+def _plan(rules: Any, event: Any, served: dict[str, str]) -> dict[str, Any]:
     from llmaz_serverless.events.dispatch import plan_rule
 
     out: dict[str, Any] = {"id": event.id, "source": event.source, "type": event.type, "rules": []}
@@ -141,7 +152,11 @@ def _plan(rules: Any, event: Any) -> dict[str, Any]:
                     item["model"] = action.job.model
                     item["api"] = action.job.api
                     item["jobId"] = action.job.job_id
-                    item["request"] = action.job.body
+                    item["request"] = dict(action.job.body)
+                    submit = rule.actions[action.index].submit
+                    if submit is not None and "model" not in submit.request:
+                        # At runtime the chart has put the served name here.
+                        item["request"]["model"] = served.get(action.job.model, action.job.model)
                     if action.job.webhook:
                         item["webhook"] = action.job.webhook
                 if action.error:
@@ -204,7 +219,7 @@ def run_test(args: argparse.Namespace) -> int:
     except BadEvent as err:
         print(f"events test: {args.event}: {err.message}", file=sys.stderr)
         return EXIT_INVALID
-    plans = [_plan(rules, e) for e in events]
+    plans = [_plan(rules, e, _served_names(values)) for e in events]
     if args.output == "json":
         print(json.dumps({"events": plans}, indent=2))
     else:

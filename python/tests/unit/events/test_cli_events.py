@@ -16,7 +16,12 @@ VALUES = {
     "worker": {"enabled": True},
     "models": [
         {"name": "chat", "source": {"modelHub": {"modelID": "org/chat"}}},
-        {"name": "batch", "source": {"modelHub": {"modelID": "org/batch"}}, "async": {"enabled": True}},
+        {
+            "name": "batch",
+            "servedName": "batch-72b",
+            "source": {"modelHub": {"modelID": "org/batch"}},
+            "async": {"enabled": True},
+        },
     ],
     "eventRules": [
         {
@@ -90,7 +95,8 @@ def test_json_output_shows_the_rendered_job_for_a_batch(files, capsys, tmp_path)
     assert len(plans) == 2
     [upload] = [r for r in plans[0]["rules"] if r["result"] == "match"]
     [action] = upload["actions"]
-    assert action["request"] == {"messages": [{"role": "user", "content": "Do s3://x"}], "model": "batch"}
+    # The request names the model as the gateway and the queue know it: its served name.
+    assert action["request"] == {"messages": [{"role": "user", "content": "Do s3://x"}], "model": "batch-72b"}
     assert action["jobId"].startswith("event-")
     assert all(r["result"] != "match" for r in plans[1]["rules"])
 
