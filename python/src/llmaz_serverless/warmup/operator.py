@@ -33,6 +33,9 @@ def build_registry(webhook: bool) -> kopf.OperatorRegistry:
     """The controller's handlers; the admission handler only when the webhook is served
     (kopf refuses to start with admission handlers and no webhook server)."""
     registry = kopf.OperatorRegistry()
+    # A plain registry has no login handler (only kopf's default one does): log in the
+    # way RestKubeApi does, in-cluster service account first, then the kubeconfig.
+    kopf.on.login(registry=registry)(kopf.login_via_client)
     replicas.register(registry)
     timeline.register(registry)
     if webhook:
@@ -45,11 +48,15 @@ def operator_settings(settings: WarmupConfig) -> kopf.OperatorSettings:
     # kopf turns handler log lines into Events by default; we post our own, so
     # only its warnings and errors become Events.
     ks.posting.level = logging.WARNING
+    # No cluster-wide observation of namespaces and CRDs (it needs RBAC the controller
+    # does not get): the namespaces are runtime.yaml's, the resources those found at
+    # start-up (install llmaz before this chart, or restart the controller after).
+    ks.scanning.disabled = True
     # The chart owns the MutatingWebhookConfiguration (no RBAC to manage it here).
     ks.admission.managed = None
     if settings.webhook.enabled:
         ks.admission.server = kopf.WebhookServer(
-            addr="0.0.0.0",
+            addr=settings.listen_address,
             port=settings.webhook.port,
             certfile=settings.webhook.cert_file,
             pkeyfile=settings.webhook.key_file,
@@ -64,14 +71,13 @@ async def run_controller(
     *,
     api: KubeApi | None = None,
     stop_flag: asyncio.Event | None = None,
-    metrics_host: str = "0.0.0.0",
 ) -> None:
     if not config.models:
         raise NoModelsError("runtime.yaml has no models: the warmup controller has nothing to watch")
     api = api or RestKubeApi.from_environment()
     controller = WarmupController.build(config, api)
     settings = controller.settings
-    runner = await start_metrics_server(controller.metrics, metrics_host, settings.metrics_port)
+    runner = await start_metrics_server(controller.metrics, settings.listen_address, settings.metrics_port)
     log.info(
         "warmup controller: %d model(s) in namespaces %s; metrics on :%d; webhook %s",
         len(config.models),

@@ -96,6 +96,8 @@ class WarmupConfig(CamelModel):
     max_concurrent_warmups: int = Field(default=8, ge=1)
     # Port of the controller's /metrics (Prometheus) and /healthz.
     metrics_port: int = Field(default=9090, ge=1, le=65535)
+    # Address the metrics and webhook servers listen on ("::" for IPv6-only clusters).
+    listen_address: str = "0.0.0.0"
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     timeline: TimelineSettings = Field(default_factory=TimelineSettings)
     hook: HookSettings = Field(default_factory=HookSettings)

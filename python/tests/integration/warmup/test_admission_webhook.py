@@ -12,20 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
 import functools
 import ssl
 import uuid
-from pathlib import Path
 
 import aiohttp
 import jsonpatch
 import kopf
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from kopf._cogs.structs import references
 from kopf._core.engines import admission as kopf_admission
 from kopf._core.engines.indexing import OperatorIndexers
@@ -45,33 +39,6 @@ PODS = references.Resource(
     group="", version="v1", plural="pods", kind="Pod", singular="pod", namespaced=True,
     subresources=frozenset({"status"}), verbs=frozenset({"create", "get", "list", "watch", "patch"}),
 )  # fmt: skip
-
-
-def write_tls(directory: Path, host: str) -> tuple[Path, Path]:
-    """A self-signed serving certificate like the chart's (CA = the certificate itself)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "tls.crt", directory / "tls.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_file, key_file
 
 
 def review(pod: dict, namespace: str) -> dict:
@@ -109,7 +76,7 @@ def admitted_pod(**kwargs) -> dict:
 
 
 @pytest.fixture
-async def webhook(tmp_path):
+async def webhook(tmp_path, write_tls):
     config = RuntimeConfig.model_validate(
         {
             "models": [

@@ -1,5 +1,6 @@
 import logging
 
+import kopf
 import pytest
 
 from llmaz_serverless.config import RuntimeConfig
@@ -12,6 +13,11 @@ def test_registry_has_pod_and_playground_watches_and_webhook_when_enabled():
     watched = sorted(h.selector.any_name for h in registry._watching.get_all_handlers())
     assert watched == ["playgrounds", "pods"]
     assert [h.id for h in registry._webhooks.get_all_handlers()] == ["gate-readiness-until-warm"]
+
+
+def test_registry_logs_in_like_kopfs_default_registry():
+    (login,) = build_registry(webhook=False)._activities.get_all_handlers()
+    assert login.fn is kopf.login_via_client
 
 
 def test_registry_has_no_admission_handler_when_webhook_disabled():
