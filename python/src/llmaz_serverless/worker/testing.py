@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from llmaz_serverless.localserver import LocalServer
+from llmaz_serverless.localserver import LocalServer, free_port
 from llmaz_serverless.notify.signing import SIGNATURE_HEADER, verify
 
 
@@ -99,6 +100,12 @@ class MotoS3Server(LocalServer):
 
     binary = sys.executable
     startup_timeout = 30.0
+
+    def __init__(self, port: int | None = None) -> None:
+        # Not LocalServer's: its temp-dir prefix is the binary name, here a full path.
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="llmaz-moto-"))
+        self.proc = None
 
     def command(self, path: str) -> list[str]:
         return [path, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
