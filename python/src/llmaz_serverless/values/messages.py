@@ -288,7 +288,14 @@ def explain(error: ValidationError) -> list[Explanation]:
             return [
                 Explanation(path, "matches more than one of the allowed forms", show(instance), _hint(schema))
             ]
-        inner = best_match(error.context) if error.context else None
+        forms = [_describe_form(sub) for sub in value]
+        if error.context and all(not e.relative_path for e in error.context) and all(forms):
+            # Every branch judged the value itself: list the forms rather than guess one.
+            inner = explain(best_match(error.context))[0]
+            return [
+                Explanation(path, f"must be {' or '.join(f for f in forms if f)}", show(instance), inner.fix)
+            ]
+        inner = _closest(error.context) if error.context else None
         if inner is not None:
             return explain(inner)
         return [Explanation(path, "does not match any allowed form", show(instance), _hint(schema))]
@@ -317,6 +324,45 @@ def explain(error: ValidationError) -> list[Explanation]:
         return explain(best_match(error.context))
 
     return [Explanation(path, error.message, None, _hint(schema))]
+
+
+def _closest(context: Sequence[ValidationError]) -> ValidationError | None:
+    """The error of the branch the user most likely meant.
+
+    A branch whose type did not even match (a list where a mapping was given)
+    is the wrong branch; among the others the deepest error is the one to fix.
+    jsonschema's best_match prefers shallow errors, which here means "must be
+    a list" for a mapping with one bad field.
+    """
+    branches: dict[Any, list[ValidationError]] = {}
+    for err in context:
+        branches.setdefault(err.schema_path[0] if err.schema_path else None, []).append(err)
+    plausible = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator == "type" and not e.relative_path for e in errs)
+    ]
+    if plausible:
+        candidates = [e for errs in plausible for e in errs]
+        return max(candidates, key=lambda e: len(e.relative_path))
+    return best_match(context)
+
+
+def _describe_form(sub: Any) -> str | None:
+    """`a string matching ^[0-9]+%$` for a simple branch of anyOf/oneOf; None when not simple."""
+    if (
+        not isinstance(sub, dict)
+        or "type" not in sub
+        or set(sub) - {"type", "pattern", "enum", "description"}
+    ):
+        return None
+    types = sub["type"] if isinstance(sub["type"], list) else [sub["type"]]
+    text = " or ".join(_JSON_TYPE_WORDS.get(t, str(t)) for t in types)
+    if "pattern" in sub:
+        text += f" matching {sub['pattern']}"
+    if "enum" in sub:
+        text += " (one of " + ", ".join(show(v) for v in sub["enum"]) + ")"
+    return text
 
 
 def _required_fix(key: str, parent_schema: dict[str, Any]) -> str:

@@ -96,6 +96,14 @@ def _get(data: Any, *keys: Any, default: Any = None) -> Any:
     return node
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -154,7 +162,7 @@ class RuleContext:
     def models(self) -> tuple[Model, ...]:
         defaults = self.get("modelDefaults", default={})
         out = []
-        for index, entry in enumerate(self.get("models", default=[]) or []):
+        for index, entry in enumerate(_list(self.get("models"))):
             if not isinstance(entry, dict):
                 continue
             data = _merge_model(defaults if isinstance(defaults, dict) else {}, entry)
@@ -382,7 +390,7 @@ def _wake_triggers(model: Model) -> set[str]:
     names = {"http"}  # external-push: every model has a route
     if model.get("async", "enabled") is True:
         names |= {"queue", "inflight"}
-    for entry in model.get("scaling", "cron", default=[]) or []:
+    for entry in _list(model.get("scaling", "cron")):
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             names.add(f"cron-{entry['name']}")
     return names
@@ -525,8 +533,7 @@ def _gpu_keys(resources: Any) -> list[str]:
 )
 def _gpu_placement(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        flavors = model.get("flavors", default=[]) or []
-        for i, flavor in enumerate(flavors if isinstance(flavors, list) else []):
+        for i, flavor in enumerate(_list(model.get("flavors"))):
             if not isinstance(flavor, dict):
                 continue
             gpus = _gpu_keys(flavor.get("limits"))
@@ -554,14 +561,12 @@ def _gpu_placement(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _route_keys(model: Model) -> list[tuple[str, str, str, str]]:
-    hosts = model.get("route", "hosts", default=[]) or []
     # [] means the route's own name (`<release>-<model>`), unique per model.
-    hosts = [h.lower() for h in hosts if isinstance(h, str)] or [f"<route name of {model.name}>"]
-    paths = [p for p in (model.get("route", "pathPrefixes", default=[]) or []) if isinstance(p, str)] or [
-        "(any)"
-    ]
-    header = model.get("route", "header", "name", default="") or ""
-    value = model.get("route", "header", "value", default="") or ""
+    hosts = [h.lower() for h in _list(model.get("route", "hosts")) if isinstance(h, str)]
+    hosts = hosts or [f"<route name of {model.name}>"]
+    paths = [p for p in _list(model.get("route", "pathPrefixes")) if isinstance(p, str)] or ["(any)"]
+    header = _text(model.get("route", "header", "name"))
+    value = _text(model.get("route", "header", "value"))
     if header and not value:
         value = f"<route name of {model.name}>"
     return [(h, p, header.lower(), value if header else "") for h in hosts for p in paths]
@@ -650,7 +655,7 @@ def _zone_ok(name: str) -> bool:
 )
 def _cron_timezone(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        for i, entry in enumerate(model.get("scaling", "cron", default=[]) or []):
+        for i, entry in enumerate(_list(model.get("scaling", "cron"))):
             zone = _get(entry, "timezone")
             if not isinstance(zone, str) or not zone or _zone_ok(zone):
                 continue
@@ -708,7 +713,7 @@ def cron_problem(expr: str) -> str | None:
 )
 def _cron_schedule(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        for i, entry in enumerate(model.get("scaling", "cron", default=[]) or []):
+        for i, entry in enumerate(_list(model.get("scaling", "cron"))):
             for key in ("start", "end"):
                 expr = _get(entry, key)
                 if isinstance(expr, str) and expr:
