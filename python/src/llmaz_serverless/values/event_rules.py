@@ -119,7 +119,8 @@ def _duplicate_names(ctx: RuleContext) -> Iterator[Finding]:
 
 def _all_model_names(ctx: RuleContext) -> set[str]:
     names = set()
-    for entry in ctx.get("models", default=[]) or []:
+    models = ctx.get("models", default=[])
+    for entry in models if isinstance(models, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             names.add(entry["name"])
     return names
