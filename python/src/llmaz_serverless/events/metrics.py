@@ -14,13 +14,13 @@ class EventMetrics:
         registry = registry if registry is not None else REGISTRY
         self.received = Counter(
             "llmaz_serverless_events_received_total",
-            "CloudEvents accepted by POST /v1/events, by content mode (structured, binary, batch).",
+            "CloudEvents accepted, by how they came: structured, binary, batch (POST /v1/events) or stream.",
             ["mode"],
             registry=registry,
         )
         self.rejected = Counter(
             "llmaz_serverless_events_rejected_total",
-            "Requests to POST /v1/events refused with a 4xx, by reason.",
+            "Requests to POST /v1/events refused with a 4xx (and stream entries dropped), by reason.",
             ["reason"],
             registry=registry,
         )

@@ -14,6 +14,25 @@ from llmaz_serverless.config import CamelModel, Duration
 from llmaz_serverless.events.rules import EventRule, RuleSet
 
 
+class StreamSettings(CamelModel):
+    # Also read events from a Redis stream (entries with an `event` field holding
+    # the CloudEvent JSON), for producers inside the cluster.
+    enabled: bool = False
+    # Stream key producers XADD to.
+    name: str = "llmaz-serverless:events"
+    # Consumer group shared by the gateway replicas (each entry is handled once).
+    group: str = "gateway"
+    # Entries read per round.
+    batch: int = Field(default=16, ge=1, le=1000)
+    # Longest wait for new entries in one read.
+    block: Duration = 2.0
+    # A pending entry idle this long (its reader died, or its actions failed on
+    # Redis or the queue) is taken over and handled again.
+    claim_idle: Duration = 30.0
+    # Deliveries of one entry before it is dropped (logged) instead of retried.
+    max_deliveries: int = Field(default=5, ge=1)
+
+
 class EventsSettings(CamelModel):
     # Serve POST /v1/events and GET /v1/prewarm/<model> at all.
     enabled: bool = True
@@ -35,6 +54,8 @@ class EventsSettings(CamelModel):
     gauge_refresh_interval: Duration = 15.0
     # Tenant recorded on jobs submitted by rules (webhook secrets are per tenant).
     submit_tenant: str = "events"
+    # Optional intake from a Redis stream (see events/stream.py).
+    stream: StreamSettings = Field(default_factory=StreamSettings)
     # The rules (rendered from the chart's `eventRules:`), matched in order.
     rules: list[EventRule] = Field(default_factory=list)
 

@@ -25,6 +25,9 @@ GET /v1/prewarm/<model>
 
 GET /v1/prewarm
     The same for every model a prewarm rule names.
+
+With `events.stream.enabled` the gateway also reads events from a Redis
+stream (events/stream.py) through the same rules.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -41,6 +46,7 @@ from llmaz_serverless.events.intake import BadEvent, Limits, parse_http
 from llmaz_serverless.events.metrics import EventMetrics
 from llmaz_serverless.events.prewarm import PrewarmState, PrewarmStore
 from llmaz_serverless.events.settings import EventsSettings
+from llmaz_serverless.events.stream import StreamIntake
 from llmaz_serverless.events.submit import Enqueue, Submitter
 from llmaz_serverless.gateway.errors import openai_error
 
@@ -208,9 +214,19 @@ def lifecycle(
             else None
         )
         api.bind(store, submitter)
-        task = asyncio.create_task(api.gauge_loop()) if api.prewarm_models else None
+        tasks = [asyncio.create_task(api.gauge_loop())] if api.prewarm_models else []
+        if api.settings.stream.enabled:
+            intake = StreamIntake(
+                redis,  # type: ignore[arg-type]
+                api.settings.stream,
+                api.dispatcher,
+                api.metrics,
+                api.limits,
+                consumer=f"{socket.gethostname()}-{os.getpid()}",
+            )
+            tasks.append(asyncio.create_task(intake.run()))
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

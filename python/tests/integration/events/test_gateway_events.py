@@ -3,6 +3,7 @@ and a submit action queued once on the real async path (Redis Streams) despite r
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -164,4 +165,37 @@ async def test_job_the_async_api_refuses_is_a_permanent_failure_not_a_503(redis_
         assert action["status"] == "failed"
         assert "the async API refused the job: messages" in action["error"]
     finally:
+        server.stop()
+
+
+async def test_gateway_reads_events_from_the_redis_stream_when_enabled(redis_url):
+    runtime = RuntimeConfig.model_validate(
+        {
+            "models": [_model("chat-8b")],
+            "redis": {"url": redis_url},
+            "gateway": {
+                "host": "127.0.0.1",
+                "port": 0,
+                "shutdownDelay": 0,
+                "shutdownTimeout": 5,
+                "accessLog": False,
+            },
+            "events": {"rules": RULES[:1], "stream": {"enabled": True, "name": "t:ev", "block": "100ms"}},
+        }
+    )
+    server = GatewayServer(runtime, load_settings(runtime, environ={}), environ={}).start()
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await client.xadd("t:ev", {"event": _event("st-1", "com.example.chat.session.opened")})
+        replicas = 0
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):  # bounded: 5 s at most
+                async with http.get(f"{server.url}/v1/prewarm/chat-8b") as resp:
+                    replicas = (await resp.json())["replicas"]
+                if replicas:
+                    break
+                await asyncio.sleep(0.1)
+        assert replicas == 1
+    finally:
+        await client.aclose()
         server.stop()
