@@ -37,7 +37,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in [only] if only else _command_modules():
-        module = importlib.import_module(f"{__name__}.{name}")
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            # The container image installs no optional extras (locust, matplotlib...):
+            # list such a command as unavailable instead of breaking every other one.
+            if only or not err.name or err.name.startswith("llmaz_serverless"):
+                raise
+            subparsers.add_parser(name, help=f"unavailable: needs the Python package {err.name!r}")
+            continue
         module.register(subparsers)
     return parser
 

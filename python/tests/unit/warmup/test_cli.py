@@ -1,0 +1,39 @@
+"""`llmaz-serverless warmup` argument handling, and the CLI in the container image (which
+installs no optional extras such as matplotlib)."""
+
+import importlib
+
+import pytest
+
+from llmaz_serverless import cli
+
+
+def test_warmup_controller_takes_config_before_or_after_the_subcommand():
+    parser = cli.build_parser("warmup")
+    after = parser.parse_args(["warmup", "controller", "--config", "/etc/runtime.yaml"])
+    before = parser.parse_args(["warmup", "--config", "/etc/runtime.yaml", "controller"])
+    assert after.config == before.config == "/etc/runtime.yaml"
+    assert after.func is before.func
+    assert after.func.__name__ == "run_controller"
+
+
+def test_warmup_once_is_the_hook():
+    args = cli.build_parser("warmup").parse_args(["warmup", "--once", "--config", "r.yaml", "--model", "a"])
+    assert (args.once, args.models, args.func.__name__) == (True, ["a"], "run_once")
+
+
+def test_command_missing_an_optional_dependency_is_listed_unavailable(monkeypatch):
+    real = importlib.import_module
+
+    def without_matplotlib(name, *args):
+        if name == "llmaz_serverless.cli.report":
+            raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+        return real(name, *args)
+
+    monkeypatch.setattr(cli.importlib, "import_module", without_matplotlib)
+    parser = cli.build_parser()
+    help_text = parser.format_help()
+    assert "unavailable: needs the Python package 'matplotlib'" in help_text
+    assert "warmup" in help_text
+    with pytest.raises(ModuleNotFoundError):
+        cli.build_parser("report")
