@@ -193,8 +193,7 @@ class Dispatcher:
         if self.prewarm is None:
             return self._failed(action, event, "backend", "pre-warm state store is not configured", True)
         try:
-            window = await self.prewarm.open(model, action.rule, action.replicas, action.window)
-            state = await self.prewarm.state(model)
+            window, state = await self.prewarm.open(model, action.rule, action.replicas, action.window)
         except Exception as exc:  # Redis down or refusing: the producer should retry
             return self._failed(action, event, "backend", f"pre-warm of {model} failed: {exc}", True)
         self.metrics.actions.labels(action.rule, "prewarm", "ok").inc()

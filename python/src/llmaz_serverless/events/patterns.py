@@ -139,6 +139,17 @@ def resolve(document: Any, path: Sequence[str]) -> list[Any]:
 
     An empty list means the field is absent. A present `null` is `[None]`.
     """
+    # Fast path: plain nested objects, the common case (matching runs per rule per event).
+    node = document
+    for key in path:
+        if isinstance(node, dict):
+            if key not in node:
+                return []
+            node = node[key]
+        else:
+            break
+    else:
+        return list(_flatten(node)) if isinstance(node, list) else [node]
     current: list[Any] = [document]
     for key in path:
         found: list[Any] = []
@@ -171,6 +182,14 @@ class Pattern:
 
     def matches(self, document: Mapping[str, Any]) -> bool:
         return all(t.test(document) for t in self.tests)
+
+    def exact_values(self, attribute: str) -> tuple[Scalar, ...] | None:
+        """The allowed values of a top-level attribute when they are plain values only
+        (so a rule can be looked up by the event's `type`); None otherwise."""
+        for t in self.tests:
+            if t.path == (attribute,) and all(isinstance(m, Equals) for m in t.matchers):
+                return tuple(m.value for m in t.matchers if isinstance(m, Equals))
+        return None
 
     def first_mismatch(self, document: Mapping[str, Any]) -> FieldTest | None:
         """The first field that does not match (for `events test` and debug logs)."""

@@ -22,16 +22,20 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-# KEYS[1] the model's set; ARGV[1] member; ARGV[2] window in ms. Returns {now, end}.
+# KEYS[1] the model's set; ARGV[1] member; ARGV[2] window in ms.
+# Returns {now, end, member, end, ...}: the new end and every open window after the
+# update, so the caller learns the model's floor in the same round trip.
 _OPEN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ends = now + tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], 'GT', ends, ARGV[1])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], last[2])
-return {now, ends}
+local open = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], open[#open])
+table.insert(open, 1, ends)
+table.insert(open, 1, now)
+return open
 """
 
 # KEYS[1] the model's set. Returns {now, member, end, member, end, ...} of open windows.
@@ -95,22 +99,28 @@ class PrewarmStore:
     def key(self, model: str) -> str:
         return f"{self.key_prefix}prewarm:{model}"
 
-    async def open(self, model: str, rule: str, replicas: int, window: float) -> Window:
-        """Open or extend `rule`'s window on `model`: it now ends `window` seconds from now."""
+    async def open(self, model: str, rule: str, replicas: int, window: float) -> tuple[Window, PrewarmState]:
+        """Open or extend `rule`'s window on `model` so it ends `window` seconds from now;
+        returns that window and the model's state after the update."""
         window_ms = max(1, round(window * 1000))
-        _now, ends = await self._open(keys=[self.key(model)], args=[f"{rule}|{replicas}", window_ms])
-        return Window(rule, replicas, int(ends))
+        raw = await self._open(keys=[self.key(model)], args=[f"{rule}|{replicas}", window_ms])
+        state = self._parse(model, int(raw[0]), raw[2:])
+        return Window(rule, replicas, int(raw[1])), state
 
     async def state(self, model: str) -> PrewarmState:
         raw = await self._read(keys=[self.key(model)])
-        now_ms = int(raw[0])
+        return self._parse(model, int(raw[0]), raw[1:])
+
+    def _parse(self, model: str, now_ms: int, pairs: list[Any]) -> PrewarmState:
         windows = []
-        for member, score in zip(raw[1::2], raw[2::2], strict=True):
+        for member, score in zip(pairs[0::2], pairs[1::2], strict=True):
             text = member.decode() if isinstance(member, bytes) else str(member)
             rule, _, replicas = text.rpartition("|")
             if not rule or not replicas.isdigit():
                 continue  # not written by this module; ignore rather than fail KEDA's poll
-            windows.append(Window(rule, int(replicas), int(float(score))))
+            ends = int(float(score))
+            if ends > now_ms:
+                windows.append(Window(rule, int(replicas), ends))
         return PrewarmState(model, now_ms, tuple(windows))
 
     async def states(self, models: Iterable[str]) -> list[PrewarmState]:

@@ -186,9 +186,24 @@ class RuleSet:
                 raise RuleSetError(f"eventRules: two rules are named {rule.name!r}; names must be unique")
             seen.add(rule.name)
         self.rules = [r for r in self.all if r.enabled]
+        # Most rules name the event types they want: index them by type so an event
+        # is only tested against its own type's rules and the rules without one.
+        self._by_type: dict[str, list[int]] = {}
+        self._any_type: list[int] = []
+        for i, rule in enumerate(self.rules):
+            types = rule.compiled.exact_values("type")
+            if types is None:
+                self._any_type.append(i)
+            else:
+                for t in types:
+                    if isinstance(t, str):
+                        self._by_type.setdefault(t, []).append(i)
 
     def matching(self, document: dict[str, Any]) -> list[EventRule]:
-        return [r for r in self.rules if r.compiled.matches(document)]
+        event_type = document.get("type")
+        candidates = self._by_type.get(event_type, []) if isinstance(event_type, str) else []
+        order = sorted({*candidates, *self._any_type}) if candidates else self._any_type
+        return [self.rules[i] for i in order if self.rules[i].compiled.matches(document)]
 
     def prewarm_models(self) -> set[str]:
         """Models some enabled prewarm action names: the ones KEDA reads state for."""

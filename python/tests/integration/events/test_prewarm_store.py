@@ -14,8 +14,9 @@ pytestmark = __import__("pytest").mark.integration
 async def test_window_opens_with_the_rules_floor_and_sets_a_key_ttl(redis_url):
     client = aioredis.Redis.from_url(redis_url)
     store = PrewarmStore(client, "t:")
-    window = await store.open("chat-8b", "ui-opened", 2, 5.0)
+    window, opened = await store.open("chat-8b", "ui-opened", 2, 5.0)
     state = await store.state("chat-8b")
+    assert opened.replicas == 2, "open() reports the floor after the update"
     assert state.replicas == 2
     assert [(w.rule, w.replicas) for w in state.windows] == [("ui-opened", 2)]
     assert 4.5 < window.remaining(state.now_ms) <= 5.0
@@ -28,9 +29,9 @@ async def test_window_opens_with_the_rules_floor_and_sets_a_key_ttl(redis_url):
 async def test_window_extends_from_the_last_event_and_never_shrinks(redis_url):
     client = aioredis.Redis.from_url(redis_url)
     store = PrewarmStore(client, "t:")
-    first = await store.open("m", "r", 1, 0.6)
+    first, _ = await store.open("m", "r", 1, 0.6)
     await asyncio.sleep(0.3)
-    second = await store.open("m", "r", 1, 0.6)
+    second, _ = await store.open("m", "r", 1, 0.6)
     assert second.ends_ms - first.ends_ms >= 250
     # A shorter window from another event of the same rule cannot pull the end in.
     await store.open("m", "r", 1, 0.05)

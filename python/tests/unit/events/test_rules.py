@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from llmaz_serverless.events.rules import EventRule, RuleSet, RuleSetError
@@ -101,3 +103,30 @@ def test_unknown_models_names_rule_action_and_known_models():
     ]
     with pytest.raises(RuleSetError, match="ghost"):
         RuleSet([r]).check_models(["chat-8b"])
+
+
+types = st.sampled_from(["a", "b", "c"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule_types=st.lists(
+        st.one_of(st.none(), st.lists(types, min_size=1, max_size=2), st.just("prefix")), max_size=6
+    ),
+    event_type=st.one_of(types, st.just("d"), st.none()),
+    color=st.sampled_from(["red", "blue"]),
+)
+def test_type_index_matches_exactly_what_testing_every_rule_would(rule_types, event_type, color):
+    rules = []
+    for i, t in enumerate(rule_types):
+        pattern: dict[str, Any] = {"data": {"color": [color if i % 2 else "red"]}}
+        if t == "prefix":
+            pattern["type"] = [{"prefix": "a"}]
+        elif t is not None:
+            pattern["type"] = t
+        rules.append(EventRule.model_validate(rule(name=f"r{i}", pattern=pattern)))
+    document: dict[str, Any] = {"data": {"color": color}}
+    if event_type is not None:
+        document["type"] = event_type
+    expected = [r.name for r in rules if r.compiled.matches(document)]
+    assert [r.name for r in RuleSet(rules).matching(document)] == expected
