@@ -13,7 +13,9 @@ condition True with reason `Warmed`. If the warmup fails or its deadline passes,
 the condition is set True anyway with reason `WarmupTimedOut` and a Warning Event
 says why: a model is never kept out of service forever. A gated pod whose model
 is not (or no longer) in runtime.yaml, or whose warmup is disabled, is opened at
-once (`NotManaged`, `WarmupDisabled`).
+once (`NotManaged`, `WarmupDisabled`). When a warmed pod's container restarts, the
+server has lost what warming built, so the gate is closed again (reason
+`ContainerRestarted`) and the replica is warmed anew before it serves.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ WARMED = "Warmed"
 TIMED_OUT = "WarmupTimedOut"
 DISABLED = "WarmupDisabled"
 NOT_MANAGED = "NotManaged"
+RESTARTED = "ContainerRestarted"
 # Slack on top of the model's warmup deadline for the client to wind down before the
 # gate opens regardless (the deadline is enforced inside the client already).
 DEADLINE_GRACE_S = 15.0
@@ -87,6 +90,8 @@ class ReadinessGate:
         self._watchers: dict[str, asyncio.Task[None]] = {}
         # Pods whose gate we opened: the watch may still show them closed for a moment.
         self._opened: set[str] = set()
+        # Container restarts of each warmed pod when its gate was (last seen) open.
+        self._restarts: dict[str, int] = {}
 
     async def on_pod(self, event_type: str | None, pod: pods.Pod, model: ModelRuntime | None) -> str:
         """React to one watch event of a pod; returns what was done (for logs and tests)."""
@@ -97,6 +102,8 @@ class ReadinessGate:
         if not pods.is_leader(pod) or not pods.has_gate(pod):
             return "not-gated"
         if pods.condition_true(pod, pods.GATE_CONDITION) or uid in self._opened:
+            if model is not None and model.warmup.enabled and await self._close_if_restarted(pod):
+                return "closed"
             return "already-open"
         if model is None:
             await self.open(pod, None, GateOutcome(NOT_MANAGED, "no model in runtime.yaml serves this pod"))
@@ -118,6 +125,7 @@ class ReadinessGate:
             if task is not None:
                 task.cancel()
         self._opened.discard(uid)
+        self._restarts.pop(uid, None)
         self.timeline.forget(pod)
 
     async def close(self) -> None:
@@ -201,6 +209,7 @@ class ReadinessGate:
                     return False
                 await asyncio.sleep(rng.uniform(0, min(8.0, 0.5 * 2**attempt)))
         self._opened.add(uid)
+        self._restarts[uid] = pods.restart_count(pod)
         model_name = model.name if model else "unknown"
         self.metrics.gates_opened.labels(model_name, outcome.reason).inc()
         warning = outcome.reason == TIMED_OUT
@@ -215,6 +224,25 @@ class ReadinessGate:
             }
             await self._event(playground, event_type, outcome.reason, f"{name}: {outcome.message}")
         log.info("readiness gate of %s/%s open: %s (%s)", ns, name, outcome.reason, outcome.message)
+        return True
+
+    async def _close_if_restarted(self, pod: pods.Pod) -> bool:
+        """Close the gate of a warmed pod whose container restarted since; True when closed."""
+        uid, ns, name = pods.uid(pod), pods.namespace(pod), pods.name(pod)
+        count = pods.restart_count(pod)
+        known = self._restarts.setdefault(uid, count)  # first sight after a controller restart
+        if count <= known:
+            return False
+        message = f"container restarted (restart count {count}): warming again before it serves"
+        try:
+            patch = condition_patch(pods.GATE_CONDITION, False, RESTARTED, message, self.clock())
+            await self.api.patch_pod_status(ns, name, patch)
+        except KubeApiError as err:
+            log.warning("closing the readiness gate of restarted %s/%s failed: %s", ns, name, err)
+            return False
+        self._restarts[uid] = count
+        self._opened.discard(uid)
+        await self._event(object_reference(pod), "Normal", RESTARTED, message)
         return True
 
     async def _event(self, involved: dict[str, Any], event_type: str, reason: str, message: str) -> None:

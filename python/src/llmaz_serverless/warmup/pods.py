@@ -87,6 +87,12 @@ def containers_ready(pod: Pod) -> bool:
     return condition_true(pod, "ContainersReady")
 
 
+def restart_count(pod: Pod) -> int:
+    """Container restarts so far (all containers): a restarted server has lost its warm state."""
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return sum(int(status.get("restartCount") or 0) for status in statuses)
+
+
 def pod_ip(pod: Pod) -> str | None:
     return (pod.get("status") or {}).get("podIP") or None
 

@@ -76,6 +76,7 @@ def make_pod(
     uid: str = "5f0c1e3a-2b7d-4c1e-9a55-0d3c2f9e8b11",
     created: dt.datetime = T0,
     offsets: tuple[float, float, float, float] = (2, 9, 41, 43),
+    restarts: int = 0,
 ) -> dict[str, Any]:
     """A leader pod of Playground `playground` at `stage`; offsets are seconds after `created`
     for scheduled, container started, containers ready, warmed."""
@@ -154,7 +155,7 @@ def make_pod(
                 "containerID": "containerd://9a8b7c",
                 "ready": ready_containers,
                 "started": True,
-                "restartCount": 0,
+                "restartCount": restarts,
                 "state": {"running": {"startedAt": rfc3339(started)}},
             }
         ]

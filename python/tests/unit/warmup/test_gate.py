@@ -115,3 +115,24 @@ async def test_deleting_pod_cancels_its_warmup(make_config, api):
     assert ctl.gate.tasks == {}
     assert api.patches == []
     await ctl.close()
+
+
+async def test_restarted_container_closes_gate_so_replica_is_warmed_again(controller, api):
+    warmed = make_pod("warmed", pod_ip="127.0.0.1")
+    assert await controller.on_pod_event(None, warmed) == "already-open"
+    restarting = make_pod("started", pod_ip="127.0.0.1", restarts=1)
+    gate = {**next(c for c in warmed["status"]["conditions"] if c["type"] == GATE_CONDITION)}
+    restarting["status"]["conditions"].append(gate)  # still True from the first warmup
+    restarting["spec"]["readinessGates"] = warmed["spec"]["readinessGates"]
+    assert await controller.on_pod_event("MODIFIED", restarting) == "closed"
+    assert gate_conditions(api) == [("llama-0", "False", "ContainerRestarted")]
+    closed = apply_status_patch(restarting, api.patches[0][2])
+    assert await controller.on_pod_event("MODIFIED", closed) == "waiting"
+    # Same restart count again: nothing more to close.
+    assert await controller.on_pod_event("MODIFIED", restarting) == "already-open"
+    assert len(api.patches) == 1
+
+
+async def test_restart_counts_on_first_sight_are_not_taken_for_a_restart(controller, api):
+    assert await controller.on_pod_event(None, make_pod("warmed", restarts=3)) == "already-open"
+    assert api.patches == []
