@@ -39,7 +39,7 @@ def test_manifest_file_prints_a_table_and_exits_0_when_all_valid() -> None:
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["KIND", "NAME", "STATUS", "TEMPLATE"]
     assert lines[1].split() == ["ScaledObject", "rel-llama", "ok", "sample/scaledobject.yaml"]
-    assert lines[-1] == "12 objects, 0 invalid"
+    assert lines[-1] == "14 objects, 0 invalid"
 
 
 def test_invalid_object_exits_1_with_its_problems_when_json_is_asked() -> None:

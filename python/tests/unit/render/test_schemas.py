@@ -31,6 +31,8 @@ EXPECTED_KINDS = {
     ("inference.llmaz.io/v1alpha1", "BackendRuntime"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PodMonitor"),
+    ("cert-manager.io/v1", "Certificate"),
+    ("cert-manager.io/v1", "Issuer"),
 }
 
 
@@ -52,7 +54,7 @@ def test_schema_is_valid_and_names_its_upstream_when_loaded(api_version: str, ki
     # Each schema says which upstream version and file it was written from.
     assert any(
         word in schema["$comment"]
-        for word in ("KEDA 2.20", "0.15.0", "llmaz 0.1.4", "prometheus-operator 0.84")
+        for word in ("KEDA 2.20", "0.15.0", "llmaz 0.1.4", "prometheus-operator 0.84", "cert-manager 1.16")
     )
     assert ".go" in schema["$comment"] or ".md" in schema["$comment"]
     assert schema["properties"]["apiVersion"] == {"const": api_version}
@@ -257,3 +259,29 @@ def test_kube_version_resolves_to_an_installed_minor_when_given_a_patch() -> Non
         resolve_kube_version("1.2")
     with pytest.raises(UnsupportedKubeVersionError):
         resolve_kube_version("latest")
+
+
+def test_openmodel_created_at_is_an_error_when_not_rfc3339(store: SchemaStore, good: dict[str, Any]) -> None:
+    good["OpenModel"]["spec"]["createdAt"] = "yesterday"
+    assert sentences(store, good["OpenModel"])[0].startswith(
+        'spec.createdAt: has the wrong format (got "yesterday")'
+    )
+
+
+def test_certificate_is_an_error_when_issuer_missing_or_usage_unknown(
+    store: SchemaStore, good: dict[str, Any]
+) -> None:
+    del good["Certificate"]["spec"]["issuerRef"]
+    good["Certificate"]["spec"]["usages"].append("server-auth")
+    assert sorted(sentences(store, good["Certificate"])) == [
+        "spec.issuerRef: is required but missing; fix: add `issuerRef`",
+        'spec.usages[2]: is not one of the allowed values (got "server-auth"); fix: did you mean "server '
+        'auth"?',
+    ]
+
+
+def test_issuer_needs_exactly_one_kind_when_configured(store: SchemaStore, good: dict[str, Any]) -> None:
+    good["Issuer"]["spec"]["ca"] = {"secretName": "ca"}
+    assert sentences(store, good["Issuer"])[0].startswith(
+        "spec: sets more than one of: acme, ca, vault, selfSigned"
+    )
