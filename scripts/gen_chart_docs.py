@@ -46,7 +46,11 @@ class DocsError(RuntimeError):
 # component -> (settings module, section model, keys the chart writes from its own values)
 SECTIONS = {
     "gateway": ("llmaz_serverless.gateway.settings", "GatewaySettings", {"port"}),
-    "worker": ("llmaz_serverless.worker.settings", "WorkerSettings", {"streamPrefix", "consumerGroup", "metricsPort"}),
+    "worker": (
+        "llmaz_serverless.worker.settings",
+        "WorkerSettings",
+        {"streamPrefix", "consumerGroup", "metricsPort"},
+    ),
     "warmup": ("llmaz_serverless.warmup.settings", "WarmupConfig", {"onInstall", "metricsPort", "webhook"}),
 }
 DURATION_PATTERN = "^(|0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$"
@@ -76,7 +80,12 @@ def _field_schema(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
     elif annotation in (int, float):
         schema = {"type": "integer" if annotation is int else "number"}
         for m in metadata:
-            for attr, key in (("ge", "minimum"), ("le", "maximum"), ("gt", "exclusiveMinimum"), ("lt", "exclusiveMaximum")):
+            for attr, key in (
+                ("ge", "minimum"),
+                ("le", "maximum"),
+                ("gt", "exclusiveMinimum"),
+                ("lt", "exclusiveMaximum"),
+            ):
                 if getattr(m, attr, None) is not None:
                     schema[key] = getattr(m, attr)
     elif annotation is str:
@@ -182,7 +191,9 @@ def stale_schema_diff() -> str:
     path = CHARTS / "llmaz-serverless" / "values.schema.json"
     old = path.read_text(encoding="utf-8")
     new = schema_with_sections(path)
-    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), str(path), f"{path} (generated)"))
+    return "".join(
+        difflib.unified_diff(old.splitlines(True), new.splitlines(True), str(path), f"{path} (generated)")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

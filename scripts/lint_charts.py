@@ -10,7 +10,8 @@ checks with the real helm from .bin (see scripts/install_tools.py):
 2. yamllint on Chart.yaml, values*.yaml and ci/*.yaml with ct's default rules.
 3. `helm lint --strict` with the default values, every ci/*-values.yaml and
    every values-*.yaml preset.
-4. The README's Parameters tables are current (scripts/gen_chart_docs.py --check).
+4. The README's Parameters tables, and the schemas of the components' `config`
+   maps, are current (scripts/gen_chart_docs.py --check).
 
 Charts with dependencies are linted from a temporary copy whose charts/ holds
 `file://` dependencies packaged from the repository, remote ones already
@@ -206,6 +207,16 @@ def lint(chart: Path) -> list[str]:
     else:
         if diff:
             problems.append(f"{chart.name}/README.md is stale; fix: run `make docs` and commit\n{diff}")
+    if (chart / "values.schema.json").exists() and chart.name == "llmaz-serverless":
+        try:
+            diff = gen_chart_docs.stale_schema_diff()
+        except (gen_chart_docs.DocsError, ImportError) as exc:
+            problems.append(f"{chart.name}/values.schema.json: config schemas not derivable: {exc}")
+        else:
+            if diff:
+                problems.append(
+                    f"{chart.name}/values.schema.json: config schemas are stale; fix: run `make docs`\n{diff}"
+                )
     return problems
 
 

@@ -22,7 +22,13 @@ from typing import Any
 
 from llmaz_serverless.localserver import free_port
 
-CLUSTER_SCOPED = {"OpenModel", "MutatingWebhookConfiguration", "ClusterRole", "ClusterRoleBinding", "Namespace"}
+CLUSTER_SCOPED = {
+    "OpenModel",
+    "MutatingWebhookConfiguration",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Namespace",
+}
 
 
 def plural(kind: str) -> str:
@@ -102,7 +108,13 @@ class FakeAPIServer:
                 }
         if path in self.objects:
             return 200, self.objects[path]
-        return 404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}
+        return 404, {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "reason": "NotFound",
+            "code": 404,
+        }
 
     def kubeconfig(self, directory: Path) -> Path:
         path = directory / "kubeconfig"
@@ -124,13 +136,15 @@ class FakeAPIServer:
 
 
 @contextmanager
-def serve(kinds: Iterable[tuple[str, str]], objects: Iterable[dict[str, Any]] = ()) -> Iterator[FakeAPIServer]:
+def serve(
+    kinds: Iterable[tuple[str, str]], objects: Iterable[dict[str, Any]] = ()
+) -> Iterator[FakeAPIServer]:
     api = FakeAPIServer(kinds=set(kinds))
     for obj in objects:
         api.add(obj)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             api.requests.append(path)
             status, body = api.respond(path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from helmrender import ALL_VALUE_FILES, RELEASE, render
 
 STANDARD = {
@@ -32,9 +31,15 @@ def test_selectors_match_their_pods_and_nothing_else_when_rendering_any_values_f
         # no version in a selector: selectors are immutable across upgrades
         assert "app.kubernetes.io/version" not in selector and "helm.sh/chart" not in selector
         others = [d for d in deployments if d is not dep]
-        assert not any(selector.items() <= d["spec"]["template"]["metadata"]["labels"].items() for d in others)
+        assert not any(
+            selector.items() <= d["spec"]["template"]["metadata"]["labels"].items() for d in others
+        )
     for svc in out.kinds("Service"):
-        matched = [d for d in deployments if svc["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        matched = [
+            d
+            for d in deployments
+            if svc["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert len(matched) == 1, svc["metadata"]["name"]
 
 

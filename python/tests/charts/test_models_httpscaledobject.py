@@ -51,4 +51,8 @@ def test_scaledobject_names_the_httpscaledobject_when_the_legacy_api_is_chosen()
 def test_legacy_failover_uses_the_fallback_service_when_fallback_is_enabled() -> None:
     out = render("ci/07-fallback-model-values.yaml", sets=["httpAddon.api=HTTPScaledObject"])
     spec = out.get("HTTPScaledObject", f"{RELEASE}-big")["spec"]
-    assert spec["coldStartTimeoutFailoverRef"] == {"service": f"{RELEASE}-small-lb", "portName": "http", "timeoutSeconds": 20}
+    assert spec["coldStartTimeoutFailoverRef"] == {
+        "service": f"{RELEASE}-small-lb",
+        "portName": "http",
+        "timeoutSeconds": 20,
+    }

@@ -15,7 +15,10 @@ def test_route_matches_its_own_host_and_the_gateway_header_when_nothing_is_confi
     spec = _route(render("ci/01-single-model-values.yaml"), "tiny")
     assert spec["target"] == {"service": f"{RELEASE}-tiny-lb", "portName": "http"}
     assert spec["rules"] == [
-        {"hosts": [f"{RELEASE}-tiny"], "headers": [{"name": "x-llmaz-serverless-route", "value": f"{RELEASE}-tiny"}]}
+        {
+            "hosts": [f"{RELEASE}-tiny"],
+            "headers": [{"name": "x-llmaz-serverless-route", "value": f"{RELEASE}-tiny"}],
+        }
     ]
     assert spec["scalingMetric"] == {"concurrency": {"targetValue": 8}}
 
@@ -27,12 +30,20 @@ def test_timeouts_cover_the_cold_start_and_never_cut_a_stream_when_defaults_appl
 
 
 def test_timeouts_follow_the_model_when_it_sets_them() -> None:
-    out = render(set_json=[models_json(model("m", timeouts={"coldStart": "14m", "responseHeader": "90s", "request": "2h"}))])
+    out = render(
+        set_json=[
+            models_json(model("m", timeouts={"coldStart": "14m", "responseHeader": "90s", "request": "2h"}))
+        ]
+    )
     assert _route(out, "m")["timeouts"] == {"readiness": "14m", "responseHeader": "90s", "request": "2h"}
 
 
 def test_hosts_paths_and_header_value_come_from_the_model_when_set() -> None:
-    route = {"hosts": ["a.example.com", "*.llm.example.com"], "pathPrefixes": ["/a/"], "header": {"name": "X-Model", "value": "a"}}
+    route = {
+        "hosts": ["a.example.com", "*.llm.example.com"],
+        "pathPrefixes": ["/a/"],
+        "header": {"name": "X-Model", "value": "a"},
+    }
     spec = _route(render(set_json=[models_json(model("a", route=route))]), "a")
     assert spec["rules"] == [
         {
@@ -50,7 +61,10 @@ def test_no_header_rule_when_header_matching_is_disabled() -> None:
 
 def test_request_rate_joins_concurrency_when_enabled() -> None:
     rate = {"enabled": True, "targetValue": 3, "window": "2m", "granularity": "2s"}
-    spec = _route(render(set_json=[models_json(model("m", scaling={"http": {"concurrency": 4, "requestRate": rate}}))]), "m")
+    spec = _route(
+        render(set_json=[models_json(model("m", scaling={"http": {"concurrency": 4, "requestRate": rate}}))]),
+        "m",
+    )
     assert spec["scalingMetric"] == {
         "concurrency": {"targetValue": 4},
         "requestRate": {"targetValue": 3, "window": "2m", "granularity": "2s"},

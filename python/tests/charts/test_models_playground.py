@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from fake_apiserver import serve
 from helmrender import CHART, NAMESPACE, RELEASE, helm, model, models_json, parse_documents, render
 
@@ -31,7 +30,13 @@ def test_no_pod_starts_when_a_model_is_installed() -> None:
 
 
 def test_prewarm_replicas_start_when_prewarm_on_install_is_asked() -> None:
-    out = render(set_json=[models_json(model("a", prewarm={"onInstall": True, "replicas": 2}, scaling={"maxReplicaCount": 2}))])
+    out = render(
+        set_json=[
+            models_json(
+                model("a", prewarm={"onInstall": True, "replicas": 2}, scaling={"maxReplicaCount": 2})
+            )
+        ]
+    )
     assert _replicas(out, "a") == 2
 
 
@@ -44,8 +49,19 @@ def test_replicas_are_never_left_to_the_crd_default_when_rendered_as_an_upgrade_
 def _template_against(api, tmp_path: Path, *args: str) -> list[dict]:
     kubeconfig = api.kubeconfig(tmp_path)
     proc = subprocess.run(
-        [helm(), "template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kubeconfig", str(kubeconfig),
-         "--dry-run=server", "--disable-openapi-validation", *args],  # fmt: skip
+        [
+            helm(),
+            "template",
+            RELEASE,
+            str(CHART),
+            "--namespace",
+            NAMESPACE,
+            "--kubeconfig",
+            str(kubeconfig),
+            "--dry-run=server",
+            "--disable-openapi-validation",
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -86,7 +102,10 @@ def test_install_writes_the_install_count_when_it_adopts_a_live_playground(tmp_p
     offline = render(set_json=[values])
     live = _live_playground("a", 5)
     live["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "Helm"}
-    live["metadata"]["annotations"] = {"meta.helm.sh/release-name": RELEASE, "meta.helm.sh/release-namespace": NAMESPACE}
+    live["metadata"]["annotations"] = {
+        "meta.helm.sh/release-name": RELEASE,
+        "meta.helm.sh/release-namespace": NAMESPACE,
+    }
     with serve(_kinds_of(offline), [live]) as api:
         docs = _template_against(api, tmp_path, "--set-json", values)
     assert [d["spec"]["replicas"] for d in docs if d["kind"] == "Playground"] == [0]

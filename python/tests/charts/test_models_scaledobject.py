@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from helmrender import (
     ALL_VALUE_FILES,
     NAMESPACE,
@@ -118,13 +117,21 @@ def test_prometheus_triggers_read_zero_instead_of_failing_when_a_model_has_no_po
 def test_prometheus_triggers_use_the_backends_metrics_when_the_backend_is_not_vllm(
     model_name: str, waiting_metric: str | None, kv_metric: str | None
 ) -> None:
-    triggers = _triggers(render("ci/02-prometheus-triggers-values.yaml").get("ScaledObject", f"{RELEASE}-{model_name}"))
-    assert (waiting_metric in triggers["waiting"]["metadata"]["query"]) if waiting_metric else "waiting" not in triggers
+    triggers = _triggers(
+        render("ci/02-prometheus-triggers-values.yaml").get("ScaledObject", f"{RELEASE}-{model_name}")
+    )
+    assert (
+        (waiting_metric in triggers["waiting"]["metadata"]["query"])
+        if waiting_metric
+        else "waiting" not in triggers
+    )
     assert (kv_metric in triggers["kvcache"]["metadata"]["query"]) if kv_metric else "kvcache" not in triggers
 
 
 def test_custom_query_expands_the_model_selector_when_the_query_is_overridden() -> None:
-    triggers = _triggers(render("ci/02-prometheus-triggers-values.yaml").get("ScaledObject", f"{RELEASE}-custom-query"))
+    triggers = _triggers(
+        render("ci/02-prometheus-triggers-values.yaml").get("ScaledObject", f"{RELEASE}-custom-query")
+    )
     query = triggers["waiting"]["metadata"]["query"]
     assert query.startswith(f'sum(my_queue_depth{{namespace="{NAMESPACE}",pod=~"{RELEASE}-custom-query-')
     assert triggers["waiting"]["metadata"]["threshold"] == "2"
@@ -164,7 +171,11 @@ def test_cron_windows_become_cron_triggers_when_scheduled() -> None:
 
 def test_every_trigger_is_averagevalue_when_fallback_is_enabled() -> None:
     so = render("ci/07-fallback-model-values.yaml").get("ScaledObject", f"{RELEASE}-big")
-    assert so["spec"]["fallback"] == {"failureThreshold": 3, "replicas": 1, "behavior": "currentReplicasIfHigher"}
+    assert so["spec"]["fallback"] == {
+        "failureThreshold": 3,
+        "replicas": 1,
+        "behavior": "currentReplicasIfHigher",
+    }
     assert {t.get("metricType") for t in so["spec"]["triggers"]} == {"AverageValue"}
     assert so["spec"]["advanced"]["scalingModifiers"] == {
         "formula": "max(http, waiting)",
@@ -181,10 +192,27 @@ def test_no_metric_type_is_forced_when_fallback_is_disabled() -> None:
 
 
 def test_hpa_behavior_and_bounds_come_from_the_model_when_set() -> None:
-    behavior = {"scaleDown": {"stabilizationWindowSeconds": 30, "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}]}}
+    behavior = {
+        "scaleDown": {
+            "stabilizationWindowSeconds": 30,
+            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+        }
+    }
     out = render(
-        set_json=[models_json(model("m", scaling={"maxReplicaCount": 7, "minReplicaCount": 1, "idleReplicaCount": 0,
-                                                  "pollingInterval": 5, "behavior": behavior}))]  # fmt: skip
+        set_json=[
+            models_json(
+                model(
+                    "m",
+                    scaling={
+                        "maxReplicaCount": 7,
+                        "minReplicaCount": 1,
+                        "idleReplicaCount": 0,
+                        "pollingInterval": 5,
+                        "behavior": behavior,
+                    },
+                )
+            )
+        ]
     )
     spec = out.get("ScaledObject", f"{RELEASE}-m")["spec"]
     assert (spec["minReplicaCount"], spec["maxReplicaCount"], spec["idleReplicaCount"]) == (1, 7, 0)

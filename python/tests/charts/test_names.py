@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from helmrender import ALL_VALUE_FILES, NAMESPACE, RELEASE, model, models_json, render
 
 # Objects whose names get suffixes from controllers: llmaz adds `-lb` and LWS
@@ -34,7 +33,10 @@ def test_long_names_are_trimmed_with_a_hash_and_stay_distinct_when_release_and_m
     for so in out.kinds("ScaledObject"):
         route = so["spec"]["triggers"][0]["metadata"]["interceptorRoute"]
         assert route in out.names("InterceptorRoute")
-        assert out.get("InterceptorRoute", route)["spec"]["target"]["service"] == so["spec"]["scaleTargetRef"]["name"] + "-lb"
+        assert (
+            out.get("InterceptorRoute", route)["spec"]["target"]["service"]
+            == so["spec"]["scaleTargetRef"]["name"] + "-lb"
+        )
 
 
 def test_openmodel_names_differ_when_one_release_name_is_used_in_two_namespaces() -> None:
@@ -42,7 +44,9 @@ def test_openmodel_names_differ_when_one_release_name_is_used_in_two_namespaces(
     a = render(set_json=values, namespace="team-a").names("OpenModel")
     b = render(set_json=values, namespace="team-b").names("OpenModel")
     assert a == [f"{RELEASE}-team-a-m"] and b == [f"{RELEASE}-team-b-m"]
-    assert render(set_json=values, release="other", namespace="team-a").names("OpenModel") == ["other-team-a-m"]
+    assert render(set_json=values, release="other", namespace="team-a").names("OpenModel") == [
+        "other-team-a-m"
+    ]
 
 
 def test_cluster_scoped_objects_carry_the_namespace_when_rendered() -> None:

@@ -1,0 +1,61 @@
+"""Async worker: its own ScaledObject wakes on backlog and holds while jobs are in flight."""
+
+from __future__ import annotations
+
+from helmrender import RELEASE, render
+
+NAME = f"{RELEASE}-llmaz-serverless-worker"
+
+
+def test_worker_scales_from_zero_on_lag_and_holds_on_pending_entries_when_async_models_exist() -> None:
+    out = render("ci/05-async-queue-values.yaml")
+    so = out.get("ScaledObject", NAME)
+    assert so["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME}
+    assert so["spec"]["minReplicaCount"] == 0
+    triggers = {t["name"]: t for t in so["spec"]["triggers"]}
+    assert set(triggers) == {"queue-batch", "inflight-batch"}
+    lag, pending = triggers["queue-batch"]["metadata"], triggers["inflight-batch"]["metadata"]
+    # one count per trigger: KEDA reads lagCount instead of pendingEntriesCount when both are given
+    assert lag["lagCount"] == "10" and lag["activationLagCount"] == "0" and "pendingEntriesCount" not in lag
+    assert (
+        pending["pendingEntriesCount"] == "4"
+        and "lagCount" not in pending
+        and "activationLagCount" not in pending
+    )
+    assert lag["stream"] == pending["stream"] == "llmaz-serverless:async:batch-model"
+
+
+def test_worker_starts_at_zero_pods_and_drains_when_installed() -> None:
+    dep = render("ci/05-async-queue-values.yaml").get("Deployment", NAME)
+    assert dep["spec"]["replicas"] == 0
+    spec = dep["spec"]["template"]["spec"]
+    assert spec["terminationGracePeriodSeconds"] == 900
+    assert spec["containers"][0]["command"] == [
+        "llmaz-serverless",
+        "worker",
+        "--config",
+        "/etc/llmaz-serverless/runtime.yaml",
+    ]
+
+
+def test_no_worker_objects_when_the_worker_is_disabled() -> None:
+    out = render("ci/01-single-model-values.yaml")
+    assert NAME not in out.names("Deployment") and NAME not in out.names("ScaledObject")
+    assert f"{RELEASE}-llmaz-serverless-gateway" in out.names("Deployment")
+    assert NAME not in out.names("ServiceAccount")
+
+
+def test_redis_address_comes_from_the_url_or_the_override_when_set() -> None:
+    sets = [
+        "redis.url=rediss://:pw@cache.example:6380/5",
+        "redis.keda.enableTLS=true",
+        "redis.keda.authenticationRef=redis-auth",
+    ]
+    out = render("ci/05-async-queue-values.yaml", sets=sets)
+    trigger = out.get("ScaledObject", NAME)["spec"]["triggers"][0]
+    assert trigger["metadata"]["address"] == "cache.example:6380"
+    assert trigger["metadata"]["databaseIndex"] == "5"
+    assert trigger["metadata"]["enableTLS"] == "true"
+    assert trigger["authenticationRef"] == {"name": "redis-auth"}
+    out = render("ci/05-async-queue-values.yaml", sets=["redis.keda.address=redis.other:6379"])
+    assert out.get("ScaledObject", NAME)["spec"]["triggers"][0]["metadata"]["address"] == "redis.other:6379"
