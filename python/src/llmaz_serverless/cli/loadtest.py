@@ -139,6 +139,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lo.add_argument(
         "--sim-fail-rate", type=float, default=defaults.fail_rate, help="injected failure fraction"
     )
+    lo.add_argument(
+        "--sim-max-replicas",
+        type=int,
+        default=defaults.max_replicas,
+        help="most emulated replicas (1: the emulator's own 0/1 scale to zero)",
+    )
+    lo.add_argument(
+        "--sim-target-concurrency",
+        type=float,
+        default=defaults.target_concurrency,
+        help="requests in flight per emulated replica before another is added",
+    )
     lo.add_argument("--no-gateway", action="store_true", help="send the load to the emulator directly")
     o = p.add_argument_group("output")
     o.add_argument("--no-report", action="store_true", help="write the run data only")
@@ -174,7 +186,11 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         namespace=args.namespace,
         kubeconfig=args.kubeconfig,
         local_model=LocalModelOptions(
-            startup_delay=args.sim_startup_delay, idle=args.sim_idle, fail_rate=args.sim_fail_rate
+            startup_delay=args.sim_startup_delay,
+            idle=args.sim_idle,
+            fail_rate=args.sim_fail_rate,
+            max_replicas=args.sim_max_replicas,
+            target_concurrency=args.sim_target_concurrency,
         ),
         use_gateway=not args.no_gateway,
         report=not args.no_report,

@@ -1,12 +1,14 @@
 """The local stack a `--local` load test runs against, all on 127.0.0.1.
 
 - a real `redis-server` (Debian) on a free port, for the gateway's cache and async queue;
-- the model emulator (`llmaz-serverless sim`) in its own process, with its
-  emulated scale to zero: it drops to zero replicas after `idle` seconds
-  without requests, holds the next request while it "loads" for
-  `startup_delay` seconds (as the KEDA HTTP interceptor holds requests while
-  KEDA scales a Deployment from zero), then serves. This is a LOCAL SIMULATION
-  of KEDA scale-to-zero for one replica, not KEDA;
+- the emulated model, scaled from zero by a LOCAL SIMULATION of KEDA and the
+  HTTP add-on (not KEDA), in one of two forms:
+  - `max_replicas > 1` (default): `loadtest/scaler.py`, a proxy that holds
+    requests while no replica is ready and runs 0..N `llmaz-serverless sim`
+    processes from the request concurrency, down to zero after `idle` seconds;
+  - `max_replicas == 1`: one `llmaz-serverless sim` with its own emulated
+    scale to zero (drops to zero after `idle` seconds, holds the next request
+    while it "loads" for `startup_delay` seconds);
 - the gateway (`llmaz-serverless gateway`) in front of it, when the package
   has one, with a runtime.yaml written into the run directory; otherwise the
   load goes to the emulator directly and the run metadata says so;
@@ -29,6 +31,7 @@ from typing import Any
 import httpx
 import yaml
 
+from llmaz_serverless.loadtest.scaler import STATE_PATH
 from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
 
 
@@ -49,14 +52,34 @@ class LocalModelOptions:
     cold_requests: int = 2
     cold_factor: float = 3.0
     fail_rate: float = 0.0
+    # Most replicas of the local scaler simulation; 1 uses the emulator's own 0/1 mode.
+    max_replicas: int = 3
+    # Requests in flight per replica before the simulation adds one (the add-on's
+    # concurrency target; 2 makes the short profile's 6 users reach 3 replicas).
+    target_concurrency: float = 2.0
+    # Seconds of lower demand before it removes a replica (HPA stabilization window).
+    scale_down_after: float = 5.0
 
-    def sim_args(self, port: int) -> list[str]:
+    def replica_args(self) -> list[str]:
+        """Flags of one emulated replica (`llmaz-serverless sim`), without address or scale to zero."""
         return [
-            "--model", self.model, "--host", "127.0.0.1", "--port", str(port),
-            "--startup-delay", str(self.startup_delay), "--hold-while-loading",
-            "--scale-to-zero-after", str(self.idle), "--ttft", str(self.ttft), "--itl", str(self.itl),
+            "--startup-delay", str(self.startup_delay), "--ttft", str(self.ttft), "--itl", str(self.itl),
             "--prefill-per-token", str(self.prefill_per_token), "--cold-requests", str(self.cold_requests),
             "--cold-factor", str(self.cold_factor), "--fail-rate", str(self.fail_rate),
+        ]  # fmt: skip
+
+    def sim_args(self, port: int) -> list[str]:
+        """Flags of a single emulator with its own emulated scale to zero (max_replicas == 1)."""
+        return [
+            "--model", self.model, "--host", "127.0.0.1", "--port", str(port), *self.replica_args(),
+            "--hold-while-loading", "--scale-to-zero-after", str(self.idle),
+        ]  # fmt: skip
+
+    def scaler_args(self, port: int) -> list[str]:
+        return [
+            "--port", str(port), "--model", self.model, "--max-replicas", str(self.max_replicas),
+            "--target-concurrency", str(self.target_concurrency), "--scale-to-zero-after", str(self.idle),
+            "--scale-down-after", str(self.scale_down_after), "--", *self.replica_args(),
         ]  # fmt: skip
 
 
@@ -115,13 +138,13 @@ class LocalStack:
     use_worker: bool = False
     redis: RedisServer | None = None
     processes: list[ManagedProcess] = field(default_factory=list)
-    emulator_url: str = ""
+    model_url: str = ""
     target_url: str = ""
     components: list[dict[str, str]] = field(default_factory=list)
 
-    @property
-    def state_url(self) -> str:
-        return f"{self.emulator_url}/emulator/state"
+    state_url: str = ""
+    # What the state URL is, for the report's "Replicas sampled from".
+    state_description: str = ""
 
     def start(self) -> LocalStack:
         log_dir = self.run_dir / "logs"
@@ -138,19 +161,36 @@ class LocalStack:
         self.redis = RedisServer().start()
         self.components.append({"name": "redis", "detail": f"redis-server on {self.redis.url}"})
         port = free_port()
-        sim = ManagedProcess(
-            "emulator", [sys.executable, "-m", "llmaz_serverless", "sim", *o.sim_args(port)], port, log_dir
-        ).start()
-        self.processes.append(sim)
-        self.emulator_url = f"http://127.0.0.1:{port}"
-        self.components.append({
-            "name": "model emulator",
-            "detail": f"`llmaz-serverless sim` on {self.emulator_url}, model {o.model}, "
-                      f"startup {o.startup_delay}s, "
-                      f"scale to zero after {o.idle}s idle (local simulation, not KEDA), TTFT {o.ttft}s, "
-                      f"ITL {o.itl}s, first {o.cold_requests} requests after a load x{o.cold_factor} slower",
-        })  # fmt: skip
-        self.target_url = self.emulator_url
+        self.model_url = f"http://127.0.0.1:{port}"
+        model = (
+            f"model {o.model}: load {o.startup_delay}s, TTFT {o.ttft}s + {o.prefill_per_token}s per prompt "
+            f"token, ITL {o.itl}s, first {o.cold_requests} requests after a load x{o.cold_factor} slower"
+        )
+        if o.max_replicas > 1:
+            argv = [sys.executable, "-m", "llmaz_serverless.loadtest.scaler", *o.scaler_args(port)]
+            self.processes.append(ManagedProcess("scaler", argv, port, log_dir).start())
+            self.state_url = f"{self.model_url}{STATE_PATH}"
+            self.state_description = f"the local scaler simulation's state {self.state_url} (not KEDA)"
+            self.components.append({
+                "name": "model replicas",
+                "detail": f"0..{o.max_replicas} `llmaz-serverless sim` processes behind the local scaler "
+                          f"simulation on {self.model_url} (holds requests at zero, one replica per "
+                          f"{o.target_concurrency:g} request(s) in flight, to zero after {o.idle:g}s idle; "
+                          f"a simulation, not KEDA); {model}",
+            })  # fmt: skip
+        else:
+            argv = [sys.executable, "-m", "llmaz_serverless", "sim", *o.sim_args(port)]
+            self.processes.append(ManagedProcess("emulator", argv, port, log_dir).start())
+            self.state_url = f"{self.model_url}/emulator/state"
+            self.state_description = (
+                f"the emulator's own state {self.state_url} (its scale to zero, not KEDA)"
+            )
+            self.components.append({
+                "name": "model emulator",
+                "detail": f"`llmaz-serverless sim` on {self.model_url} with its own scale to zero after "
+                          f"{o.idle:g}s idle (a simulation, not KEDA); {model}",
+            })  # fmt: skip
+        self.target_url = self.model_url
         if self.use_worker:
             if not (self.use_gateway and gateway_available()):
                 raise RuntimeError("the async scenario needs the gateway's async API: drop --no-gateway")
@@ -170,7 +210,7 @@ class LocalStack:
         return {
             "redis": {"url": self.redis.url},
             "models": [{
-                "name": o.model, "playground": o.model, "upstream": self.emulator_url,
+                "name": o.model, "playground": o.model, "upstream": self.model_url,
                 "timeouts": {"coldStart": "120s"}, "cache": False,
             }],
             # No drain pause on shutdown: nothing routes here but this run.
@@ -216,9 +256,10 @@ class LocalStack:
         return httpx.get(self.state_url, timeout=2).json()
 
     def wait_for_zero(self) -> float:
-        """Wait until the emulator has loaded and gone idle to zero; returns the seconds waited.
+        """Wait until the model is at zero replicas; returns the seconds waited.
 
-        A run then starts at zero replicas, so its first burst is a real cold start.
+        The scaler simulation starts at zero; a single emulator loads first and
+        then goes idle to zero. A run then starts at zero replicas, so its first burst is a real cold start.
         """
         began = time.monotonic()
         deadline = began + self.options.startup_delay + self.options.idle + 15
@@ -226,7 +267,7 @@ class LocalStack:
             if self.state().get("replicas") == 0:
                 return time.monotonic() - began
             time.sleep(0.25)
-        raise TimeoutError(f"the emulator did not reach zero replicas within {deadline - began:.0f}s")
+        raise TimeoutError(f"the model did not reach zero replicas within {deadline - began:.0f}s")
 
     def stop(self) -> None:
         for proc in reversed(self.processes):

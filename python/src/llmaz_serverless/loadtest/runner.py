@@ -159,7 +159,7 @@ def _sources(opts: RunOptions, model: str, stack: LocalStack | None) -> tuple[li
     if stack is not None and mode in ("auto", "state"):
         return (
             [StateUrlSource(stack.state_url, model)],
-            f"the emulator's state endpoint {stack.state_url} (local simulation of scale to zero, not KEDA)",
+            stack.state_description,
         )
     refs = [ModelRef(model, opts.playground or model, opts.namespace)]
     if mode == "prometheus" or (mode == "auto" and opts.prometheus_url):
@@ -264,8 +264,7 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
                 run_dir, opts.local_model, use_gateway=opts.use_gateway, use_worker=profile.api == "async"
             ).start()
             stream.write(
-                f"waiting for the emulated model to go idle to zero replicas (up to "
-                f"{opts.local_model.startup_delay + opts.local_model.idle:.0f}s) ...\n"
+                "making sure the model starts at zero replicas, so the first burst is a cold start ...\n"
             )
             stack.wait_for_zero()
             target = stack.target_url
@@ -339,11 +338,11 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
             }
         if stack is not None:
             try:
-                # The emulator's own counters (loads, cold starts, requests) let a reader
+                # The simulation's own counters (scale-ups from zero, requests) let a reader
                 # check the timeline-based cold-start detection against ground truth.
-                meta.setdefault("local_stack", {})["emulator_final_state"] = stack.state()
+                meta.setdefault("local_stack", {})["final_state"] = stack.state()
             except Exception as exc:  # the stack may already be gone
-                meta.setdefault("local_stack", {})["emulator_final_state"] = {"error": str(exc)}
+                meta.setdefault("local_stack", {})["final_state"] = {"error": str(exc)}
             stack.stop()
         times_path = run_dir / LOCUST_TIMES_JSON
         times = json.loads(times_path.read_text()) if times_path.exists() else {}
