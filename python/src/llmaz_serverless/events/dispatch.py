@@ -96,7 +96,7 @@ class EventResult:
         }
 
 
-def plan_rule(rule: EventRule, event: ReceivedEvent, tenant: str = "events") -> list[PlannedAction]:
+def plan_rule(rule: EventRule, event: ReceivedEvent, tenant: str = "default") -> list[PlannedAction]:
     planned: list[PlannedAction] = []
     for index, action in enumerate(rule.actions):
         if action.prewarm is not None:
@@ -139,7 +139,7 @@ class Dispatcher:
         metrics: EventMetrics,
         prewarm: PrewarmStore | None,
         submitter: Submitter | None,
-        tenant: str = "events",
+        tenant: str = "default",
     ) -> None:
         self.rules = rules
         self.metrics = metrics

@@ -52,8 +52,10 @@ class EventsSettings(CamelModel):
     # How often each gateway re-reads the pre-warm windows of the rules' models
     # from Redis to refresh the windows-active gauges.
     gauge_refresh_interval: Duration = 15.0
-    # Tenant recorded on jobs submitted by rules (webhook secrets are per tenant).
-    submit_tenant: str = "events"
+    # Tenant recorded on jobs submitted by rules: whose webhook secret signs their
+    # notifications and who may read their status. "" uses the worker's
+    # notifications.defaultTenant, the tenant of clients without one.
+    submit_tenant: str = ""
     # Optional intake from a Redis stream (see events/stream.py).
     stream: StreamSettings = Field(default_factory=StreamSettings)
     # The rules (rendered from the chart's `eventRules:`), matched in order.

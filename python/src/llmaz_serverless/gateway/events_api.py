@@ -242,6 +242,11 @@ def setup(app: web.Application, ctx: object) -> None:
     settings = ctx.runtime.section(SECTION, EventsSettings)
     if not settings.enabled:
         return
+    if not settings.submit_tenant:
+        from llmaz_serverless.worker.settings import WorkerSettings
+
+        worker = ctx.runtime.section("worker", WorkerSettings)
+        settings = settings.model_copy(update={"submit_tenant": worker.notifications.default_tenant})
     api = EventsApi(
         settings,
         EventMetrics(ctx.metrics.registry),

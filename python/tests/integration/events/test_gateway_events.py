@@ -119,6 +119,9 @@ async def test_redelivered_upload_event_queues_one_job_on_the_async_path(gw, red
         {"role": "user", "content": "Summarise s3://in/1.jsonl"}
     ]
     assert job.extra["eventId"] == "up-1"
+    assert job.tenant == "default", (
+        "rules submit as the worker's default tenant unless submitTenant says otherwise"
+    )
 
 
 async def test_upload_of_size_zero_matches_no_rule(gw, redis_url):
