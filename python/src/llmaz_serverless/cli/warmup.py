@@ -92,6 +92,7 @@ def run_once(args: argparse.Namespace) -> int:
 
 
 def run_controller(args: argparse.Namespace) -> int:
+    from llmaz_serverless.warmup.kube import KubeApiError
     from llmaz_serverless.warmup.operator import NoModelsError
     from llmaz_serverless.warmup.operator import run_controller as run
 
@@ -103,7 +104,7 @@ def run_controller(args: argparse.Namespace) -> int:
     config, _ = loaded
     try:
         asyncio.run(run(config))
-    except NoModelsError as err:
+    except (NoModelsError, KubeApiError) as err:
         print(f"warmup controller: {err}")
         return EXIT_INVALID
     return EXIT_OK

@@ -135,7 +135,13 @@ class RestKubeApi:
         try:
             config.load_incluster_config(client_configuration=cfg)
         except config.ConfigException:
-            config.load_kube_config(client_configuration=cfg)
+            try:
+                config.load_kube_config(client_configuration=cfg)
+            except config.ConfigException as err:
+                raise KubeApiError(
+                    f"no Kubernetes credentials: not in a pod with a service account, and no usable "
+                    f"kubeconfig ({err}); run in the cluster or set KUBECONFIG"
+                ) from err
         return cls(cfg)
 
     def _ssl(self) -> ssl.SSLContext | bool:

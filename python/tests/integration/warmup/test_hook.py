@@ -113,3 +113,11 @@ def test_usage_errors_name_what_is_missing(tmp_path, capsys):
     assert "no models" in capsys.readouterr().out
     assert main(["warmup", "--once", "--config", str(tmp_path / "missing.yaml")]) == 1
     assert "cannot use" in capsys.readouterr().out
+
+
+def test_controller_outside_a_cluster_says_how_to_give_it_credentials(tmp_path, capsys, monkeypatch):
+    config = write_config(tmp_path / "runtime.yaml", "http://127.0.0.1:9", on_install=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setattr("kubernetes.config.kube_config.KUBE_CONFIG_DEFAULT_LOCATION", str(tmp_path / "none"))
+    assert main(["warmup", "controller", "--config", config]) == 1
+    assert "no Kubernetes credentials" in capsys.readouterr().out
