@@ -246,3 +246,20 @@ def test_schema_rejects_unknown_fields_and_malformed_patterns(tmp_path, rule, me
     path = tmp_path / "v.yaml"
     path.write_text(json.dumps(_values([rule])))
     assert message in render_error(str(path))
+
+
+def _aliases(model: type) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()}
+
+
+def test_schema_of_events_config_lists_exactly_the_settings_keys_the_chart_does_not_write():
+    from helmrender import CHART
+
+    from llmaz_serverless.events.settings import StreamSettings
+
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    config = schema["properties"]["events"]["properties"]["config"]
+    # `enabled` comes from events.enabled and `rules` from eventRules.
+    assert set(config["properties"]) == _aliases(EventsSettings) - {"enabled", "rules"}
+    assert set(config["properties"]["stream"]["properties"]) == _aliases(StreamSettings)
+    assert config["additionalProperties"] is False
