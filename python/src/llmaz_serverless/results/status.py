@@ -30,21 +30,32 @@ if not state then return 'missing' end
 return 'running'
 """
 
+# KEYS: status, outbox stream ('' none), inline result key ('' none), job stream to ack ('' none)
+# ARGV: state, ttl, job id, result bytes, group, entry id, field/value pairs...
+# Order keeps the guarantees even if the script stops half-way: result first
+# (first writer wins), then the verdict, the acknowledgement last. `completedAt`
+# is Redis's clock at the moment of the commit: when the result was stored.
 _COMMIT = """
+if KEYS[3] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'NX', 'EX', ARGV[2]) end
 local state = redis.call('HGET', KEYS[1], 'state')
+local done = 0
 if state == 'succeeded' or state == 'failed' then
   redis.call('HINCRBY', KEYS[1], 'duplicateCompletions', 1)
-  return 0
+else
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'state', ARGV[1], 'completedAt', t[1] .. '.' .. string.format('%06d', t[2]))
+  if #ARGV >= 7 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+  redis.call('HINCRBY', KEYS[1], 'commits', 1)
+  local webhook = redis.call('HGET', KEYS[1], 'webhook')
+  if webhook and webhook ~= '' and KEYS[2] ~= '' then
+    redis.call('HSET', KEYS[1], 'notification', '{"state":"pending","attempts":0}')
+    redis.call('XADD', KEYS[2], '*', 'job', ARGV[3])
+  end
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  done = 1
 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], unpack(ARGV, 4))
-redis.call('HINCRBY', KEYS[1], 'commits', 1)
-local webhook = redis.call('HGET', KEYS[1], 'webhook')
-if webhook and webhook ~= '' and KEYS[2] ~= '' then
-  redis.call('HSET', KEYS[1], 'notification', '{"state":"pending","attempts":0}')
-  redis.call('XADD', KEYS[2], '*', 'job', ARGV[3])
-end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
+if KEYS[4] ~= '' then redis.call('XACK', KEYS[4], ARGV[5], ARGV[6]) end
+return done
 """
 
 # Hash fields holding JSON rather than plain strings.
@@ -130,15 +141,32 @@ class StatusStore:
             pipe.expire(self.key(job_id), self.ttl)
             await pipe.execute()
 
-    async def commit(self, job_id: str, state: str, fields: dict[str, Any]) -> bool:
-        """Record the terminal state once; False when another attempt already did."""
+    async def commit(
+        self,
+        job_id: str,
+        state: str,
+        fields: dict[str, Any],
+        *,
+        inline_result: tuple[str, bytes] | None = None,
+        ack: tuple[str, str, str] | None = None,
+    ) -> bool:
+        """Record the terminal state once; False when another attempt already did.
+
+        `inline_result` (key, bytes) stores a Redis result first-writer-wins and
+        `ack` (stream, group, entry id) acknowledges a Redis Streams entry, both in
+        the same script: one round trip finishes a job, and the entry is never
+        acknowledged without its result and verdict stored.
+        """
         if state not in TERMINAL:
             raise ValueError(f"commit needs a terminal state, got {state!r}")
         flat: list[str] = []
         for k, v in fields.items():
             flat.extend([k, json.dumps(v) if k in _JSON_FIELDS else str(v)])
+        result_key, result = inline_result or ("", b"")
+        stream, group, entry_id = ack or ("", "", "")
         done = await self._commit(
-            keys=[self.key(job_id), self.outbox_stream], args=[state, self.ttl, job_id, *flat]
+            keys=[self.key(job_id), self.outbox_stream, result_key, stream],
+            args=[state, self.ttl, job_id, result, group, entry_id, *flat],
         )
         return bool(int(done))
 

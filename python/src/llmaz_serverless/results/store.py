@@ -38,12 +38,18 @@ class ResultStore:
     def redis_key(self, job_id: str) -> str:
         return f"{self.key_prefix}result:{job_id}"
 
+    def inline_location(self, size: int, content_type: str) -> dict[str, Any] | None:
+        """The location of a result kept in Redis, or None when it goes to the object store."""
+        if self.settings.store == "redis" and size <= self.settings.inline_max_bytes:
+            return {"store": "redis", "bytes": size, "contentType": content_type}
+        return None
+
     async def put(self, job_id: str, data: bytes, content_type: str = "application/json") -> dict[str, Any]:
         """Store the result; returns its location (what the status records)."""
-        inline = self.settings.store == "redis" and len(data) <= self.settings.inline_max_bytes
-        if inline:
+        inline = self.inline_location(len(data), content_type)
+        if inline is not None:
             await self.client.set(self.redis_key(job_id), data, nx=True, ex=self.ttl)
-            return {"store": "redis", "bytes": len(data), "contentType": content_type}
+            return inline
         if self.objects is None:
             raise ResultTooLargeError(
                 f"result of {len(data)} bytes exceeds worker.results.inlineMaxBytes "

@@ -21,6 +21,7 @@ from typing import Any
 from llmaz_serverless.config import ModelRuntime
 from llmaz_serverless.queue.broker import Broker, Delivery
 from llmaz_serverless.queue.job import InvalidJobError, Job, job_id_of
+from llmaz_serverless.queue.redis_streams import RedisStreamsBroker
 from llmaz_serverless.results.status import TERMINAL, StatusStore
 from llmaz_serverless.results.store import ResultStore, ResultTooLargeError
 from llmaz_serverless.worker.backoff import backoff_delay
@@ -126,23 +127,26 @@ class JobProcessor:
             return
         model_seconds = time.monotonic() - started
 
-        try:
-            location = await self.results.put(job.id, reply.body, reply.content_type)
-        except ResultTooLargeError as err:
-            await self._fail(d, job, {"code": "result_too_large", "message": str(err)})
-            return
+        fields: dict[str, Any] = {"modelSeconds": f"{model_seconds:.6f}", "attempts": d.attempt}
+        inline = self.results.inline_location(len(reply.body), reply.content_type)
+        if inline is not None and isinstance(self.broker, RedisStreamsBroker):
+            # One script stores the result, commits the verdict and acknowledges the entry.
+            fields["result"] = inline
+            committed = await self.status.commit(
+                job.id, "succeeded", fields,
+                inline_result=(self.results.redis_key(job.id), reply.body),
+                ack=(d.stream, self.broker.group, d.entry_id),
+            )  # fmt: skip
+        else:
+            try:
+                location = await self.results.put(job.id, reply.body, reply.content_type)
+            except ResultTooLargeError as err:
+                await self._fail(d, job, {"code": "result_too_large", "message": str(err)})
+                return
+            fields["result"] = location
+            committed = await self.status.commit(job.id, "succeeded", fields)
+            await self.broker.ack(d)
         completed = time.time()
-        committed = await self.status.commit(
-            job.id,
-            "succeeded",
-            {
-                "result": location,
-                "completedAt": f"{completed:.6f}",
-                "modelSeconds": f"{model_seconds:.6f}",
-                "attempts": d.attempt,
-            },
-        )
-        await self.broker.ack(d)
         if committed:
             self.metrics.jobs.labels(job.model, "succeeded").inc()
             self.metrics.latency.labels(job.model).observe(max(0.0, completed - job.created_at))
@@ -152,13 +156,7 @@ class JobProcessor:
 
     async def _fail(self, d: Delivery, job: Job, error: dict[str, Any]) -> None:
         await self.status.commit(
-            job.id,
-            "failed",
-            {
-                "error": error,
-                "completedAt": f"{time.time():.6f}",
-                "attempts": min(d.attempt, self.settings.max_attempts),
-            },
+            job.id, "failed", {"error": error, "attempts": min(d.attempt, self.settings.max_attempts)}
         )
         await self.broker.dead_letter(d, job.id, f"{error.get('code')}: {error.get('message')}")
         self.metrics.jobs.labels(job.model, "dead_lettered").inc()
