@@ -320,6 +320,22 @@ not an error that would count toward `fallback`).
 {{- replace "{{selector}}" (printf "{%s}" $sel) $q -}}
 {{- end -}}
 
+{{/*
+Replicas a new Playground is created with: the pre-warm count when asked for,
+else what KEDA would settle on with no activity (idleReplicaCount if set, else
+minReplicaCount: 0 for a serverless model, the floor of an always-on one).
+*/}}
+{{- define "llmaz-serverless.model.initialReplicas" -}}
+{{- $s := .model.scaling -}}
+{{- if .model.prewarm.onInstall -}}
+{{- int .model.prewarm.replicas -}}
+{{- else if not (kindIs "invalid" $s.idleReplicaCount) -}}
+{{- int $s.idleReplicaCount -}}
+{{- else -}}
+{{- int $s.minReplicaCount -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The placeholder body: the user's, or an OpenAI-format error naming the model. */}}
 {{- define "llmaz-serverless.model.placeholderBody" -}}
 {{- if .model.coldStart.placeholder.body -}}

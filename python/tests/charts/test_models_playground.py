@@ -178,3 +178,17 @@ def test_backend_settings_pass_through_when_set() -> None:
     }
     assert pg["spec"]["modelClaim"] == {"modelName": f"{RELEASE}-{NAMESPACE}-m"}
     assert yaml.safe_dump(pg).count("elasticConfig") == 0
+
+
+def test_always_on_models_start_at_their_floor_when_installed() -> None:
+    out = render(
+        set_json=[
+            models_json(
+                model("floor", scaling={"minReplicaCount": 1}),
+                model("idle", scaling={"minReplicaCount": 2, "idleReplicaCount": 0}),
+            )
+        ]
+    )
+    assert _replicas(out, "floor") == 1
+    # idleReplicaCount is what KEDA settles on with no activity
+    assert _replicas(out, "idle") == 0
