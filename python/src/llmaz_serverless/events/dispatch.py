@@ -229,7 +229,7 @@ class Dispatcher:
             return self._failed(action, event, "request", f"the async API refused the job: {exc}", False)
         except Exception as exc:
             return self._failed(action, event, "backend", f"queueing the job failed: {exc}", True)
-        outcome = "duplicate" if submitted.duplicate else "ok"
+        outcome: Literal["ok", "duplicate"] = "duplicate" if submitted.duplicate else "ok"
         self.metrics.actions.labels(action.rule, "submit", outcome).inc()
         log.info(
             "submit rule=%s event_id=%s model=%s job_id=%s duplicate=%s",

@@ -69,7 +69,7 @@ class StreamIntake:
         entries: list[tuple[Any, dict[bytes, bytes]]] = [(i, f) for i, f in claimed if f]
         if not entries:
             block_ms = max(1, round(s.block * 1000))
-            read = await self.redis.xreadgroup(
+            read: Any = await self.redis.xreadgroup(
                 s.group, self.consumer, {s.name: ">"}, count=s.batch, block=block_ms
             )
             for _stream, items in read or []:
