@@ -8,7 +8,9 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v prometheus   >/dev/null || need+=(prometheus)
 command -v nats-server  >/dev/null || need+=(nats-server)
-[ ${#need[@]} -eq 0 ] && { echo "install-system: redis-server, prometheus, nats-server present"; exit 0; }
+# npm installs the chart README generator (scripts/gen_chart_docs.py, make docs/lint)
+command -v npm          >/dev/null || need+=(npm)
+[ ${#need[@]} -eq 0 ] && { echo "install-system: redis-server, prometheus, nats-server, npm present"; exit 0; }
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
