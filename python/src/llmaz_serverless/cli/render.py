@@ -19,6 +19,10 @@ from llmaz_serverless.render.helm import (
 from llmaz_serverless.render.schemas import DEFAULT_KUBE_VERSION, SchemaStore, UnsupportedKubeVersionError
 from llmaz_serverless.render.validate import STATUS_OK, ObjectReport, validate_objects
 from llmaz_serverless.toolpaths import ToolMissingError, chart_dir
+from llmaz_serverless.values.loader import ValuesFileError
+from llmaz_serverless.values.merge import SetSyntaxError
+from llmaz_serverless.values.schema import ChartSchemaError
+from llmaz_serverless.values.validate import validate_values
 
 EPILOG = """\
 Every object is checked against its schema: core kinds against the
@@ -93,6 +97,15 @@ def _manifest(args: argparse.Namespace) -> str:
     return helm_template(request)
 
 
+def _values_problems(args: argparse.Namespace) -> list[str]:
+    """The errors `validate` reports for the values helm refused (none when it cannot read them)."""
+    try:
+        report = validate_values(args.values, args.chart or chart_dir(), args.set_values)
+    except (ValuesFileError, SetSyntaxError, ChartSchemaError):
+        return []
+    return [p.text() for p in report.errors]
+
+
 def _table(reports: list[ObjectReport]) -> str:
     rows = [("KIND", "NAME", "STATUS", "TEMPLATE")]
     rows += [(r.kind or "?", r.name or "?", r.status, r.source) for r in reports]
@@ -125,11 +138,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"render: {err.filename}: no such file", file=sys.stderr)
         return EXIT_USAGE
     except HelmTemplateError as err:
-        # helm's own message already names the field (schema) or carries the chart's `fail` text.
+        # helm stops at its first complaint; `validate` on the same input lists them all, with lines.
+        problems = _values_problems(args)
         if args.output == "json":
-            print(json.dumps({"valid": False, "helmError": err.stderr, "objects": []}, indent=2))
+            doc = {"valid": False, "helmError": err.stderr, "valuesProblems": problems, "objects": []}
+            print(json.dumps(doc, indent=2))
         else:
             print(f"render: helm template refused the chart:\n{err.stderr}", file=sys.stderr)
+            if problems:
+                print("render: `validate` finds in the same values:", file=sys.stderr)
+                for line in problems:
+                    print(f"  {line}", file=sys.stderr)
         return EXIT_INVALID
     try:
         objects = split_manifest(manifest)

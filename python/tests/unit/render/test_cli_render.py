@@ -89,3 +89,5 @@ def test_helm_refusal_exits_1_with_helms_message_when_values_break_the_schema(tm
     out = cli("-f", str(values))
     assert out.returncode == 1
     assert "helm template refused the chart" in out.stderr and "replicas" in out.stderr
+    # ...and the readable version of the same problem, with its file and line.
+    assert f'{values}:2: error: gateway.replicas: must be an integer, not string (got "many")' in out.stderr
