@@ -2,8 +2,9 @@
 
 A request is a cold start when its model had no serving replica at some
 sampled moment between the last sample before it was sent and the moment its
-response began (headers, or its end if it failed without any). Its cold-start
-wait is the time it waited for that response to begin (TTFB). This needs
+response began (headers, or its end if it failed without any; for an async
+job, its result). Its cold-start wait is the time it waited for that response
+to begin (TTFB; end to end for an async job). This needs
 nothing from the server, so it works the same against the emulator, a gateway
 or a cluster; its precision is the sampling interval (the runner samples
 every 0.25 s locally, 1 s against a cluster).
@@ -46,7 +47,13 @@ def _by_model(samples: list[ReplicaSample]) -> dict[str, list[ReplicaSample]]:
 
 
 def wait_for_response(record: RequestRecord) -> float:
-    """Seconds until the response started: headers, else the end (failed without any), else 0."""
+    """Seconds until the response started: headers, else the end (failed without any), else 0.
+
+    An async job's submit is answered at once whatever the replicas, so for it
+    the wait is the whole submit -> result time: that is what a scale-up delays.
+    """
+    if record.kind == "async":
+        return record.total_s if record.total_s is not None else 0.0
     if record.ttfb_s is not None:
         return record.ttfb_s
     return record.total_s if record.total_s is not None else 0.0

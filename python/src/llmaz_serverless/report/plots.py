@@ -294,7 +294,7 @@ def cold_starts(run: RunData, summary: Summary, path: Path) -> Path:
     ax.set_xlabel(
         "seconds since start (send time); shaded: scale-ups from zero (last sample at zero -> first ready)"
     )
-    ax.set_ylabel("time to response headers (s, log)")
+    ax.set_ylabel("wait for the response (s, log)\nheaders; async: end to end")
     ax.set_title(f"Cold-start waits: {len(summary.events)} scale-up(s) from zero")
     ax.grid(True, which="both", alpha=0.3)
     return _finish(fig, path)

@@ -74,3 +74,11 @@ def test_attach_assigns_each_cold_request_to_the_scale_up_it_waited_for() -> Non
     attach(events, records, waits)
     assert [sorted(e.request_ids) for e in events] == [["a", "b"], ["c"]]
     assert events[0].max_wait_s == 1.5
+
+
+def test_async_job_is_judged_on_its_whole_life_when_the_submit_was_answered_at_once() -> None:
+    job = RequestRecord("j", "async", "m", False, 9.0, ttfb_s=0.05, total_s=5.0, outcome="ok")
+    # Submitted at zero, accepted in 50 ms, done after the scale-up: it waited 5 s for it.
+    assert cold_waits([job], TIMELINE) == {"j": 5.0}
+    warm = RequestRecord("k", "async", "m", False, 15.0, ttfb_s=0.05, total_s=0.8, outcome="ok")
+    assert cold_waits([warm], TIMELINE) == {}
