@@ -14,6 +14,7 @@ Failures go to the dead-letter stream atomically with their acknowledgement.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -26,7 +27,7 @@ from llmaz_serverless.results.status import TERMINAL, StatusStore
 from llmaz_serverless.results.store import ResultStore, ResultTooLargeError
 from llmaz_serverless.worker.backoff import backoff_delay
 from llmaz_serverless.worker.metrics import WorkerMetrics
-from llmaz_serverless.worker.model_client import ModelCallError, ModelClient
+from llmaz_serverless.worker.model_client import ModelCallError, ModelClient, ModelReply
 from llmaz_serverless.worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -84,48 +85,14 @@ class JobProcessor:
             )
             return
 
-        state = await self.status.mark_running(job.id, d.attempt, self.consumer)
-        if state in TERMINAL:
-            if state == "failed":
-                # Committed as failed but not yet dead-lettered (crash in between): finish that.
-                await self.broker.dead_letter(
-                    d, job.id, "job failed (dead-letter write completed on redelivery)"
-                )
-            else:
-                await self.broker.ack(d)
-            self.metrics.jobs.labels(job.model, "duplicate").inc()
-            return
-
-        model = self.models.get(job.model)
-        if model is None:
-            await self._fail(
-                d,
-                job,
-                {
-                    "code": "model_not_served",
-                    "message": f"model {job.model!r} is not served by this worker "
-                    f"(serves {sorted(self.models)}); check worker.models and models[]",
-                },
-            )
-            return
-
-        started = time.monotonic()
+        marking = asyncio.ensure_future(self.status.mark_running(job.id, d.attempt, self.consumer))
         try:
-            reply = await self.client.call(model, job)
-        except ModelCallError as err:
-            if err.retryable and d.attempt < max_attempts:
-                delay = backoff_delay(d.attempt, self.settings.backoff)
-                await self.status.mark_retry(job.id, d.attempt, err.as_error(), delay)
-                await self.broker.retry_later(d, delay)
-                self.metrics.jobs.labels(job.model, "retried").inc()
-                log.info("job %s attempt %d failed (%s); retry in %.1fs", job.id, d.attempt, err, delay)
-                return
-            error = err.as_error()
-            if err.retryable:
-                error["message"] = f"{error['message']} (gave up after {d.attempt} attempts)"
-            await self._fail(d, job, error)
+            reply, model_seconds = await self._run_model(d, job, marking)
+        finally:
+            if not marking.done():
+                marking.cancel()
+        if reply is None:
             return
-        model_seconds = time.monotonic() - started
 
         fields: dict[str, Any] = {"modelSeconds": f"{model_seconds:.6f}", "attempts": d.attempt}
         inline = self.results.inline_location(len(reply.body), reply.content_type)
@@ -154,10 +121,72 @@ class JobProcessor:
         else:
             self.metrics.jobs.labels(job.model, "duplicate").inc()
 
+    async def _run_model(
+        self, d: Delivery, job: Job, marking: asyncio.Future[str]
+    ) -> tuple[ModelReply | None, float]:
+        """The model call; (None, 0) when the job was settled otherwise (duplicate, retry, failure).
+
+        A first delivery cannot belong to a finished job, so its status update runs
+        beside the model call instead of before it (one round trip off the critical
+        path). A redelivery checks the status first: an earlier attempt may be done.
+        """
+        if d.attempt > 1 and await self._already_done(d, job, await marking):
+            return None, 0.0
+        model = self.models.get(job.model)
+        if model is None:
+            await marking
+            await self._fail(d, job, {
+                "code": "model_not_served",
+                "message": f"model {job.model!r} is not served by this worker "
+                           f"(serves {sorted(self.models)}); check worker.models and models[]",
+            })  # fmt: skip
+            return None, 0.0
+        started = time.monotonic()
+        try:
+            reply = await self.client.call(model, job)
+        except ModelCallError as err:
+            await marking
+            max_attempts = self.settings.max_attempts
+            if err.retryable and d.attempt < max_attempts:
+                delay = backoff_delay(d.attempt, self.settings.backoff)
+                await self.status.mark_retry(job.id, d.attempt, err.as_error(), delay)
+                await self.broker.retry_later(d, delay)
+                self.metrics.jobs.labels(job.model, "retried").inc()
+                log.info("job %s attempt %d failed (%s); retry in %.1fs", job.id, d.attempt, err, delay)
+                return None, 0.0
+            error = err.as_error()
+            if err.retryable:
+                error["message"] = f"{error['message']} (gave up after {d.attempt} attempts)"
+            await self._fail(d, job, error)
+            return None, 0.0
+        model_seconds = time.monotonic() - started
+        # The status says "running" before it can say "succeeded".
+        if await self._already_done(d, job, await marking):
+            return None, 0.0
+        return reply, model_seconds
+
+    async def _already_done(self, d: Delivery, job: Job, state: str) -> bool:
+        if state not in TERMINAL:
+            return False
+        if state == "failed":
+            # Committed as failed but not yet dead-lettered (crash in between): finish that.
+            await self.broker.dead_letter(d, job.id, "job failed (dead-letter write completed on redelivery)")
+        else:
+            await self.broker.ack(d)
+        self.metrics.jobs.labels(job.model, "duplicate").inc()
+        return True
+
     async def _fail(self, d: Delivery, job: Job, error: dict[str, Any]) -> None:
-        await self.status.commit(
+        committed = await self.status.commit(
             job.id, "failed", {"error": error, "attempts": min(d.attempt, self.settings.max_attempts)}
         )
+        if not committed:
+            status = await self.status.get(job.id)
+            if status is not None and status.get("state") == "succeeded":
+                # An earlier attempt succeeded (its acknowledgement was lost): nothing failed.
+                await self.broker.ack(d)
+                self.metrics.jobs.labels(job.model, "duplicate").inc()
+                return
         await self.broker.dead_letter(d, job.id, f"{error.get('code')}: {error.get('message')}")
         self.metrics.jobs.labels(job.model, "dead_lettered").inc()
         log.warning("job %s dead-lettered after %d attempt(s): %s", job.id, d.attempt, error.get("message"))

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 
 from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.worker.testing import Client, WebhookReceiver, running_worker
+from llmaz_serverless.worker.testing import Client, WebhookReceiver, running_worker, wait_until_async
 
 pytestmark = pytest.mark.integration
 
@@ -118,8 +118,6 @@ async def test_webhook_is_retried_with_backoff_until_accepted_when_the_receiver_
             s = await client.status.get(job_id)
             return s if s and s.get("notification", {}).get("state") == "delivered" else None
 
-        from llmaz_serverless.worker.testing import wait_until_async
-
         final = await wait_until_async(delivered, 5)
     assert [h.answered for h in hooks] == [500, 500, 200]
     assert len({h.event["id"] for h in hooks if h.event}) == 1  # same event id: receivers can dedupe
@@ -140,8 +138,6 @@ async def test_notification_is_recorded_failed_naming_the_missing_secret_when_te
         async def recorded() -> dict[str, Any] | None:
             s = await client.status.get(job_id)
             return s if s and s.get("notification", {}).get("state") == "failed" else None
-
-        from llmaz_serverless.worker.testing import wait_until_async
 
         final = await wait_until_async(recorded, 10)
     assert final["state"] == "succeeded"
@@ -178,3 +174,34 @@ async def test_metrics_count_outcomes_and_expose_queue_depth_when_jobs_ran(
         observed = registry.get_sample_value("llmaz_serverless_async_latency_seconds_count", {"model": "m"})
     assert succeeded == 5
     assert observed == 5
+
+
+async def test_redelivered_entry_of_a_finished_job_is_only_acknowledged_when_its_ack_was_lost(
+    emulator: Callable[..., EmulatorServer], document: Callable[..., dict[str, Any]], redis_url: str
+) -> None:
+    sim = emulator()
+    doc = document(sim.url, maxAttempts=3)
+    async with Client(doc) as client:
+        job_id = await client.submit(CHAT)
+        stream = client.settings.stream_for("m")
+        r = aioredis.Redis.from_url(redis_url)
+        # An earlier worker ("ghost") finished the job and died before acknowledging,
+        # after so many takeovers that the entry is past maxAttempts.
+        await r.xreadgroup("workers", "ghost", {stream: ">"}, count=1)
+        (row,) = await r.xpending_range(stream, "workers", "-", "+", 1)
+        await r.xclaim(
+            stream, "workers", "ghost", 0, [row["message_id"]], idle=60_000, retrycount=7, justid=True
+        )
+        await client.status.commit(job_id, "succeeded", {"attempts": 1})
+        async with running_worker(doc):
+
+            async def acked() -> bool:
+                return int((await r.xpending(stream, "workers"))["pending"]) == 0
+
+            await wait_until_async(acked, 10, what="entry acknowledged")
+        dead = await r.xlen(client.settings.dead_letter_stream)
+        await r.aclose()
+        status = await client.status.get(job_id)
+    assert status is not None and status["state"] == "succeeded"
+    assert dead == 0
+    assert sim.state()["requestsTotal"] == 0
