@@ -263,3 +263,15 @@ def test_schema_of_events_config_lists_exactly_the_settings_keys_the_chart_does_
     assert set(config["properties"]) == _aliases(EventsSettings) - {"enabled", "rules"}
     assert set(config["properties"]["stream"]["properties"]) == _aliases(StreamSettings)
     assert config["additionalProperties"] is False
+
+
+def test_gateway_network_policy_lets_keda_read_the_prewarm_state_when_rules_prewarm(tmp_path):
+    peer = {"podSelector": {"matchLabels": {"app": "chat-ui"}}}
+    keda = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}
+    policy = {"gateway": {"networkPolicy": {"enabled": True, "ingressFrom": [peer]}}}
+    with_rules = render_values(_values([_prewarm_rule("a", "chat")], **policy), tmp_path)
+    [rule] = with_rules.one("NetworkPolicy")["spec"]["ingress"]
+    assert rule["from"] == [peer, keda]
+    without = render_values(_values([], **policy), tmp_path)
+    [rule] = without.one("NetworkPolicy")["spec"]["ingress"]
+    assert rule["from"] == [peer]
