@@ -13,6 +13,7 @@ so adding a component never changes this module.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+REDIS_URL_ENV = "LLMAZ_SERVERLESS_REDIS_URL"
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -145,4 +147,9 @@ def load_runtime_config(path: str | Path) -> RuntimeConfig:
         data = yaml.safe_load(fh) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return RuntimeConfig.model_validate(data)
+    config = RuntimeConfig.model_validate(data)
+    # The chart passes a Redis URL with a password from a Secret (redis.existingSecret)
+    # in this variable, so it never sits in the runtime ConfigMap.
+    if os.environ.get(REDIS_URL_ENV):
+        config.redis.url = os.environ[REDIS_URL_ENV]
+    return config

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helmrender import ALL_VALUE_FILES, NAMESPACE, RELEASE, model, models_json, render
 
-from llmaz_serverless.config import load_runtime_config
+from llmaz_serverless.config import REDIS_URL_ENV, load_runtime_config
 from llmaz_serverless.gateway.settings import GatewaySettings
 from llmaz_serverless.warmup.settings import WarmupConfig
 from llmaz_serverless.worker.settings import WorkerSettings
@@ -145,3 +145,19 @@ def test_secrets_are_mounted_where_the_config_says_when_given(tmp_path: Path) ->
     assert auth.enabled is True
     assert Path(auth.keys_file).parent == Path(mounted("gateway", "keys"))
     assert secrets_dir == mounted("worker", "hmac")
+
+
+def test_redis_url_comes_from_the_secret_when_an_existing_secret_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = render(
+        "ci/05-async-queue-values.yaml", sets=["redis.existingSecret=redis", "redis.existingSecretKey=url"]
+    )
+    for name in ("gateway", "worker", "warmup"):
+        env = out.get("Deployment", f"{RELEASE}-llmaz-serverless-{name}")["spec"]["template"]["spec"][
+            "containers"
+        ][0]["env"]
+        (var,) = [e for e in env if e["name"] == REDIS_URL_ENV]
+        assert var["valueFrom"] == {"secretKeyRef": {"name": "redis", "key": "url"}}
+    monkeypatch.setenv(REDIS_URL_ENV, "redis://:s3cret@redis:6379/1")
+    assert _load(out, tmp_path).redis.url == "redis://:s3cret@redis:6379/1"
