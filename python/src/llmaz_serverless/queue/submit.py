@@ -146,6 +146,14 @@ class Submitter:
                 param="model",
                 code="model_not_found",
             )
+        if self.settings.models and model not in self.settings.models:
+            # Its stream would have no worker (nor KEDA trigger) to drain it.
+            raise _bad(
+                f"model {model!r} is not served asynchronously; async models: "
+                f"{', '.join(self.settings.models)} (worker.models)",
+                "model",
+                "model_not_async",
+            )
         return model
 
     def _options(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -103,3 +103,10 @@ async def test_submit_refuses_413_naming_the_fix_when_body_exceeds_inline_limit_
         await sub.submit("chat", body, tenant="t")
     assert caught.value.status == 413
     assert "worker.objectStore" in caught.value.message
+
+
+async def test_submit_refuses_a_known_model_when_it_is_not_in_the_async_model_list() -> None:
+    with pytest.raises(SubmitError) as caught:
+        await _submitter(models=["other"]).submit("chat", {"model": "m", "messages": CHAT}, tenant="t")
+    assert (caught.value.status, caught.value.param, caught.value.code) == (400, "model", "model_not_async")
+    assert "worker.models" in caught.value.message
