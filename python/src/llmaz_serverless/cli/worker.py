@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 
 from pydantic import ValidationError
@@ -21,8 +20,6 @@ from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from llmaz_serverless.config import load_runtime_config
 from llmaz_serverless.gateway.overrides import add_flags
 from llmaz_serverless.worker.settings import ENV_PREFIX, WorkerSettings, load_settings
-
-REDIS_URL_ENV = "LLMAZ_SERVERLESS_REDIS_URL"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,10 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
+        # LLMAZ_SERVERLESS_REDIS_URL (the chart's redis.existingSecret) overrides redis.url in there.
         runtime = load_runtime_config(args.config)
-        # The chart puts the Redis URL here when it comes from a Secret (redis.existingSecret).
-        if os.environ.get(REDIS_URL_ENV):
-            runtime.redis.url = os.environ[REDIS_URL_ENV]
         settings = load_settings(runtime, args)
         from llmaz_serverless.worker.service import WorkerService
 
