@@ -18,6 +18,9 @@ from typing import IO, Any
 REQUESTS_CSV = "requests.csv"
 REPLICAS_CSV = "replicas.csv"
 RUN_JSON = "run.json"
+PROFILE_JSON = "profile.json"  # what the users send (runner -> locust)
+SCHEDULE_JSON = "schedule.json"  # the shape's phases (locust -> report)
+LOCUST_TIMES_JSON = "locust_times.json"  # the load window (locust -> runner)
 
 
 @dataclass

@@ -23,7 +23,13 @@ from llmaz_serverless.loadtest import catalog
 from llmaz_serverless.loadtest.localstack import LocalModelOptions, LocalStack
 from llmaz_serverless.loadtest.metadata import command_line, machine, versions
 from llmaz_serverless.loadtest.profile import PROFILE_ENV, LoadProfile
-from llmaz_serverless.loadtest.records import REPLICAS_CSV, REQUESTS_CSV, RUN_JSON
+from llmaz_serverless.loadtest.records import (
+    LOCUST_TIMES_JSON,
+    PROFILE_JSON,
+    REPLICAS_CSV,
+    REQUESTS_CSV,
+    RUN_JSON,
+)
 from llmaz_serverless.loadtest.replicas import (
     DEFAULT_READY_QUERY,
     DEFAULT_REPLICAS_QUERY,
@@ -34,9 +40,6 @@ from llmaz_serverless.loadtest.replicas import (
     ReplicaSource,
     StateUrlSource,
 )
-
-LOCUST_TIMES_JSON = "locust_times.json"  # written by users.py at test start/stop
-PROFILE_JSON = "profile.json"
 
 
 @dataclass

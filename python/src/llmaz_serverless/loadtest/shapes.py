@@ -174,7 +174,10 @@ def build(kind: str, params: dict[str, Any] | None = None) -> Schedule:
         # Values may come from the command line as strings: cast to the default's type.
         cast = type(defaults[key])
         try:
-            typed[key] = cast(float(value)) if cast is int else cast(value)
+            number = float(value)
+            if cast is int and not number.is_integer():
+                raise ValueError
+            typed[key] = cast(number)
         except (TypeError, ValueError):
             raise ValueError(f"shape {kind!r}: {key}={value!r} is not a {cast.__name__}") from None
     return factory(**typed)

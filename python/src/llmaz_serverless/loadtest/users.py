@@ -26,8 +26,10 @@ from llmaz_serverless.loadtest.distributions import parse_length
 from llmaz_serverless.loadtest.profile import load_profile
 from llmaz_serverless.loadtest.prompts import prompt_text, request_body
 from llmaz_serverless.loadtest.records import (
+    LOCUST_TIMES_JSON,
     REQUEST_COLUMNS,
     REQUESTS_CSV,
+    SCHEDULE_JSON,
     CsvAppender,
     RequestRecord,
     append_request,
@@ -40,7 +42,6 @@ _APPENDER = CsvAppender(_RUN_DIR / REQUESTS_CSV, REQUEST_COLUMNS)
 _PROMPT_LEN = parse_length(PROFILE.prompt_tokens)
 _OUTPUT_LEN = parse_length(PROFILE.output_tokens)
 _USER_IDS = itertools.count()
-SCHEDULE_JSON = "schedule.json"
 
 
 class OpenAIUser(User):
@@ -138,7 +139,6 @@ def scenario_shape(name: str) -> type[ScheduleShape]:
     return shape_class(scenario.shape, scenario.shape_defaults)
 
 
-LOCUST_TIMES_JSON = "locust_times.json"
 _TIMES: dict[str, float] = {}
 
 

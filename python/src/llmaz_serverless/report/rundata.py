@@ -18,13 +18,12 @@ from llmaz_serverless.loadtest.records import (
     REPLICAS_CSV,
     REQUESTS_CSV,
     RUN_JSON,
+    SCHEDULE_JSON,
     ReplicaSample,
     RequestRecord,
     read_replicas,
     read_requests,
 )
-
-SCHEDULE_JSON = "schedule.json"
 
 
 class RunDirError(ValueError):

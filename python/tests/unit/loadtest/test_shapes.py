@@ -66,6 +66,7 @@ def test_build_casts_command_line_strings_when_types_differ() -> None:
         ("sawtooth", {}, "expected one of"),
         ("steady", {"userz": 3}, "unknown parameter 'userz'"),
         ("step", {"steps": "many"}, "steps='many' is not a int"),
+        ("step", {"steps": "2.5"}, "steps='2.5' is not a int"),
     ],
 )
 def test_build_refuses_with_the_accepted_names_when_input_is_wrong(
