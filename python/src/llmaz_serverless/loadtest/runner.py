@@ -197,7 +197,7 @@ def _cluster_description(opts: RunOptions, source_text: str) -> str:
             return f"context {active['name']}, Kubernetes {version.git_version}"
         except Exception as exc:
             return f"unknown ({type(exc).__name__}: {exc})"[:200]
-    return "unknown (not queried; pass --kubeconfig or --prometheus-url to describe it)"
+    return "unknown (not queried; pass --kubeconfig to describe it)"
 
 
 def _locust_argv(scenario: catalog.Scenario, target: str, run_dir: Path, stop_timeout: float) -> list[str]:
