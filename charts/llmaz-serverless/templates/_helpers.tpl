@@ -374,11 +374,31 @@ the keys the chart must agree on written from their own values (they win).
 {{- toYaml $section -}}
 {{- end -}}
 
+{{/* The worker's webhook outbox stream: written into runtime.yaml and watched by
+the worker's ScaledObject, so both always name the same stream. */}}
+{{- define "llmaz-serverless.worker.notifyStream" -}}
+{{- default (printf "%snotify" .Values.worker.streamPrefix) (get .Values.worker.config "notifyStream") -}}
+{{- end -}}
+
 {{- define "llmaz-serverless.worker.runtimeSection" -}}
 {{- $section := deepCopy .Values.worker.config -}}
 {{- $_ := set $section "streamPrefix" .Values.worker.streamPrefix -}}
 {{- $_ := set $section "consumerGroup" .Values.worker.consumerGroup -}}
 {{- $_ := set $section "metricsPort" (int .Values.worker.metricsPort) -}}
+{{- $_ := set $section "notifyStream" (include "llmaz-serverless.worker.notifyStream" .) -}}
+{{- /* Only models with async.enabled have a stream KEDA watches (worker/scaledobject.yaml):
+the gateway refuses async jobs for any other model instead of queueing them forever. */ -}}
+{{- if not (hasKey $section "models") -}}
+{{- $served := list -}}
+{{- range (include "llmaz-serverless.models" . | fromYamlArray) -}}
+{{- if .async.enabled -}}
+{{- $served = append $served (include "llmaz-serverless.model.servedName" (dict "root" $ "model" .)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $served -}}
+{{- $_ := set $section "models" . -}}
+{{- end -}}
+{{- end -}}
 {{- if .Values.worker.notificationSecrets.existingSecret -}}
 {{- $n := deepCopy (get $section "notifications" | default dict) -}}
 {{- $_ := set $n "secretsDir" "/var/run/llmaz-serverless/webhook-secrets" -}}

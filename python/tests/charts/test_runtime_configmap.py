@@ -71,7 +71,7 @@ def test_worker_streams_are_the_streams_keda_reads_when_async_is_enabled(tmp_pat
         for t in so["spec"]["triggers"]
         if t["type"] == "redis-streams"
     }
-    assert streams == {worker.stream_for("batch-model")}
+    assert streams == {worker.stream_for("batch-model"), worker.notify_stream}
     groups = {
         t["metadata"]["consumerGroup"]
         for so in out.kinds("ScaledObject")
