@@ -161,7 +161,7 @@ def test_queue_triggers_wake_and_hold_the_model_when_async_is_enabled() -> None:
 
 def test_cron_windows_become_cron_triggers_when_scheduled() -> None:
     triggers = _triggers(render("ci/04-prewarm-cron-values.yaml").get("ScaledObject", f"{RELEASE}-office"))
-    assert triggers["cron-afternoons"]["metadata"] == {
+    assert triggers["cron_afternoons"]["metadata"] == {
         "timezone": "Europe/Berlin",
         "start": "0 13 * * 1-5",
         "end": "0 18 * * 1-5",

@@ -392,7 +392,9 @@ def _wake_triggers(model: Model) -> set[str]:
         names |= {"queue", "inflight"}
     for entry in _list(model.get("scaling", "cron")):
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            names.add(f"cron-{entry['name']}")
+            # The chart names cron triggers cron_<name> with dashes as underscores,
+            # because the formula language reads "-" as subtraction.
+            names.add("cron_" + entry["name"].replace("-", "_"))
     return names
 
 
@@ -426,9 +428,10 @@ def _zero_without_wake(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.finding(
                 model,
                 ("scaling", "scalingModifiers", "formula"),
-                f"names {', '.join(cron_refs)}: the formula language reads '-' as subtraction",
+                f"names {', '.join(cron_refs)}: the chart names cron triggers cron_<name> (the formula "
+                "language reads '-' as subtraction)",
                 formula,
-                "leave cron windows out of the formula (they still scale the model on their own trigger)",
+                "write " + ", ".join(w.replace("-", "_") for w in cron_refs) + " instead",
                 ERROR,
             )
 

@@ -249,3 +249,12 @@ def test_rules_survive_a_malformed_document_when_run(tmp_path: Path) -> None:
     merged = merge_values(DEFAULTS, [load_text(user, "user.yaml")])
     _, broken = run_rules(merged)
     assert broken == []
+
+
+def test_cron_window_wakes_the_model_when_the_formula_names_it_as_the_chart_does() -> None:
+    cron = "    scaling:\n      cron: [{name: office-hours, timezone: UTC, start: '0 8 * * *', end: '0 18 * * *'}]\n"
+    ok = "models:\n" + MODEL + cron + "      scalingModifiers: {enabled: true, formula: 'cron_office_hours'}\n"
+    assert findings(ok, "scaling/zero-without-wake-trigger") == []
+    dashed = "models:\n" + MODEL + cron + "      scalingModifiers: {enabled: true, formula: 'cron-office-hours + http'}\n"
+    found = findings(dashed, "scaling/zero-without-wake-trigger")
+    assert any("write cron_office_hours instead" in f for f in found), found
