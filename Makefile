@@ -52,6 +52,8 @@ deps: system-deps venv tools ## everything the tests need
 lint: deps ## ruff, helm lint --strict and chart-testing-style lint of every chart
 	$(VENV)/bin/ruff check python
 	$(VENV)/bin/ruff format --check python
+	$(VENV)/bin/ruff check --config python/pyproject.toml scripts
+	$(VENV)/bin/ruff format --config python/pyproject.toml --check scripts
 	$(PY) scripts/lint_charts.py
 
 .PHONY: test

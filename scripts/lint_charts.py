@@ -54,8 +54,10 @@ SEMVER = re.compile(
 # ct's default yamllint rules (chart-testing etc/lintconf.yaml), restated.
 YAMLLINT_CONFIG = """
 rules:
-  braces: {min-spaces-inside: 0, max-spaces-inside: 1, min-spaces-inside-empty: -1, max-spaces-inside-empty: -1}
-  brackets: {min-spaces-inside: 0, max-spaces-inside: 0, min-spaces-inside-empty: -1, max-spaces-inside-empty: -1}
+  braces:
+    {min-spaces-inside: 0, max-spaces-inside: 1, min-spaces-inside-empty: -1, max-spaces-inside-empty: -1}
+  brackets:
+    {min-spaces-inside: 0, max-spaces-inside: 0, min-spaces-inside-empty: -1, max-spaces-inside-empty: -1}
   colons: {max-spaces-before: 0, max-spaces-after: 1}
   commas: {max-spaces-before: 0, min-spaces-after: 1, max-spaces-after: 1}
   comments: {require-starting-space: true, min-spaces-from-content: 1}
@@ -200,13 +202,16 @@ def lint(chart: Path) -> list[str]:
     problems = check_chart_yaml(chart)
     problems += run_yamllint(yaml_files(chart))
     problems += helm_lint(chart)
-    try:
-        diff = gen_chart_docs.stale_diff(chart)
-    except gen_chart_docs.DocsError as exc:
-        problems.append(str(exc))
-    else:
-        if diff:
-            problems.append(f"{chart.name}/README.md is stale; fix: run `make docs` and commit\n{diff}")
+    for owner, doc in gen_chart_docs.targets():
+        if owner != chart:
+            continue
+        try:
+            diff = gen_chart_docs.stale_diff(chart, doc)
+        except gen_chart_docs.DocsError as exc:
+            problems.append(str(exc))
+        else:
+            if diff:
+                problems.append(f"{doc.relative_to(ROOT)} is stale; fix: run `make docs` and commit\n{diff}")
     if (chart / "values.schema.json").exists() and chart.name == "llmaz-serverless":
         try:
             diff = gen_chart_docs.stale_schema_diff()

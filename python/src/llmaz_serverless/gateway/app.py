@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.gateway import async_api, events_api, ops, proxy
+from llmaz_serverless.gateway import async_api, events_api, openapi, ops, proxy
 from llmaz_serverless.gateway.auth import ApiKeyAuth
 from llmaz_serverless.gateway.cache import ResponseCache
 from llmaz_serverless.gateway.context import CONTEXT_KEY, GatewayContext
@@ -24,7 +24,7 @@ from llmaz_serverless.gateway.routing import ModelRoutes
 from llmaz_serverless.gateway.settings import GatewaySettings
 
 # Route modules, in registration order.
-ROUTE_MODULES = (ops, proxy, events_api, async_api)
+ROUTE_MODULES = (ops, proxy, events_api, async_api, openapi)
 
 
 def build_context(
