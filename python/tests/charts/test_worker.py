@@ -65,7 +65,9 @@ def test_worker_stays_up_while_webhook_notifications_wait_in_the_outbox() -> Non
     out = render("ci/05-async-queue-values.yaml")
     triggers = {t["name"]: t["metadata"] for t in out.get("ScaledObject", NAME)["spec"]["triggers"]}
     runtime = out.runtime()["worker"]
-    assert triggers["notify-queue"]["stream"] == triggers["notify-inflight"]["stream"] == runtime["notifyStream"]
+    assert (
+        triggers["notify-queue"]["stream"] == triggers["notify-inflight"]["stream"] == runtime["notifyStream"]
+    )
     assert triggers["notify-queue"]["lagCount"] == "10"
     assert triggers["notify-inflight"]["pendingEntriesCount"] == "4"
 

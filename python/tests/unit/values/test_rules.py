@@ -252,9 +252,13 @@ def test_rules_survive_a_malformed_document_when_run(tmp_path: Path) -> None:
 
 
 def test_cron_window_wakes_the_model_when_the_formula_names_it_as_the_chart_does() -> None:
-    cron = "    scaling:\n      cron: [{name: office-hours, timezone: UTC, start: '0 8 * * *', end: '0 18 * * *'}]\n"
-    ok = "models:\n" + MODEL + cron + "      scalingModifiers: {enabled: true, formula: 'cron_office_hours'}\n"
+    cron = (
+        "    scaling:\n"
+        "      cron: [{name: office-hours, timezone: UTC, start: '0 8 * * *', end: '0 18 * * *'}]\n"
+    )
+    formula = "      scalingModifiers: {{enabled: true, formula: '{}'}}\n"
+    ok = "models:\n" + MODEL + cron + formula.format("cron_office_hours")
     assert findings(ok, "scaling/zero-without-wake-trigger") == []
-    dashed = "models:\n" + MODEL + cron + "      scalingModifiers: {enabled: true, formula: 'cron-office-hours + http'}\n"
+    dashed = "models:\n" + MODEL + cron + formula.format("cron-office-hours + http")
     found = findings(dashed, "scaling/zero-without-wake-trigger")
     assert any("write cron_office_hours instead" in f for f in found), found
