@@ -12,6 +12,7 @@ leaving the `with` block.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import threading
 from types import TracebackType
@@ -124,6 +125,9 @@ async def serve(settings: EmulatorSettings, ready_message: bool = True) -> None:
         loop.add_signal_handler(sig, stop.set)
     app = build_app(settings)
     runner, port = await start_site(app, settings.host, settings.port)
+    # Like the gateway: no full-heap GC pauses from objects allocated at startup.
+    gc.collect()
+    gc.freeze()
     if ready_message:
         print(
             f"emulator: model {settings.model} on http://{settings.host}:{port} "

@@ -6,7 +6,9 @@ opts in with `X-Gateway-Cache: on`. `X-Gateway-Cache: off` and
 `Cache-Control: no-store` bypass the cache both ways; `Cache-Control:
 no-cache` skips the lookup but stores the fresh answer. Only complete 200
 answers up to `maxEntryBytes` are stored; streamed answers are stored as their
-SSE bytes and replayed as SSE.
+SSE bytes and replayed as SSE. Entries live in Redis (shared by replicas)
+and in a small in-process LRU (`localMaxBytes`) that serves repeat hits
+without a Redis round trip.
 
 Key: sha256 over the endpoint and the request body with the fields that do not
 change the output removed (`user`, `metadata`, `store`, `service_tier`) and
@@ -20,6 +22,8 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -87,19 +91,34 @@ def cache_key(prefix: str, api_path: str, body: dict[str, Any], scope: str = "")
 class CachedResponse:
     content_type: str
     body: bytes
+    # Wall-clock expiry (epoch seconds), carried in the entry so a replica that
+    # copies it into its local tier knows how long it may keep it.
+    expires_at: float = 0.0
 
     def encode(self) -> bytes:
-        # One Redis string per entry: "<content-type>\n<body>", one GET to serve a hit.
-        return self.content_type.encode() + b"\n" + self.body
+        # One Redis string per entry, "<expires_at>\n<content-type>\n<body>": one GET serves a hit.
+        return f"{self.expires_at:.3f}\n{self.content_type}\n".encode() + self.body
 
     @classmethod
     def decode(cls, raw: bytes) -> CachedResponse:
-        head, _, body = raw.partition(b"\n")
-        return cls(head.decode(), body)
+        expires, _, rest = raw.partition(b"\n")
+        head, _, body = rest.partition(b"\n")
+        return cls(head.decode(), body, float(expires))
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.content_type) + 16
 
 
 class ResponseCache:
-    """Lookups and stores that never fail a request: Redis errors and timeouts count as misses."""
+    """Two tiers: a small in-process LRU in front of Redis, shared by all gateway replicas.
+
+    A hit in the local tier costs no network round trip (and no await), which
+    keeps hits fast while the event loop is busy relaying streams; Redis makes
+    an answer stored by one replica a hit on every other. Both tiers honour the
+    entry's expiry. Lookups and stores never fail a request: Redis errors and
+    timeouts count as misses.
+    """
 
     def __init__(
         self, client: aioredis.Redis, settings: CacheSettings, errors: Counter | None = None
@@ -107,28 +126,72 @@ class ResponseCache:
         self.client = client
         self.settings = settings
         self._errors = errors
+        self._local: OrderedDict[str, CachedResponse] = OrderedDict()
+        self._local_bytes = 0
 
     def _failed(self, what: str, err: BaseException) -> None:
         if self._errors is not None:
             self._errors.inc()
         log.warning("cache %s failed: %r", what, err)
 
+    def _remember(self, key: str, entry: CachedResponse) -> None:
+        limit = self.settings.local_max_bytes
+        if entry.size > limit:
+            return
+        old = self._local.pop(key, None)
+        if old is not None:
+            self._local_bytes -= old.size
+        self._local[key] = entry
+        self._local_bytes += entry.size
+        while self._local_bytes > limit:
+            _, evicted = self._local.popitem(last=False)
+            self._local_bytes -= evicted.size
+
+    def _local_get(self, key: str) -> CachedResponse | None:
+        entry = self._local.get(key)
+        if entry is None:
+            return None
+        if entry.expires_at <= time.time():
+            del self._local[key]
+            self._local_bytes -= entry.size
+            return None
+        self._local.move_to_end(key)
+        return entry
+
     async def get(self, key: str) -> CachedResponse | None:
+        found = await self.lookup(key)
+        return found[0] if found is not None else None
+
+    async def lookup(self, key: str) -> tuple[CachedResponse, str] | None:
+        """The entry and the tier that had it ("local" or "redis"), or None on a miss."""
+        entry = self._local_get(key)
+        if entry is not None:
+            return entry, "local"
         try:
             async with asyncio.timeout(self.settings.redis_timeout):
                 raw = await self.client.get(key)
         except (TimeoutError, aioredis.RedisError, OSError) as err:
             self._failed("lookup (served as a miss)", err)
             return None
-        return CachedResponse.decode(raw) if raw is not None else None
+        if raw is None:
+            return None
+        try:
+            entry = CachedResponse.decode(raw)
+        except ValueError:
+            return None  # not an entry this version wrote: a miss, overwritten by the next store
+        self._remember(key, entry)
+        return entry, "redis"
 
     async def put(self, key: str, entry: CachedResponse) -> bool:
+        ttl = max(1, int(self.settings.ttl))
+        entry = CachedResponse(entry.content_type, entry.body, time.time() + ttl)
         data = entry.encode()
         if len(data) > self.settings.max_entry_bytes:
             return False
+        self._remember(key, entry)
         try:
             async with asyncio.timeout(self.settings.redis_timeout):
-                await self.client.set(key, data, ex=max(1, int(self.settings.ttl)))
+                await self.client.set(key, data, ex=ttl)
         except (TimeoutError, aioredis.RedisError, OSError) as err:
             self._failed("store", err)
             return False

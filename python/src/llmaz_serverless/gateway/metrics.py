@@ -44,7 +44,10 @@ class GatewayMetrics:
         self.in_flight = Gauge(PREFIX + "in_flight_requests", "Requests being proxied, by model.", ["model"],
                                registry=r)  # fmt: skip
         self.cache_hits = Counter(
-            PREFIX + "cache_hits", "Answers served from the cache.", ["model"], registry=r
+            PREFIX + "cache_hits",
+            "Answers served from the cache, by model and tier (local memory or redis).",
+            ["model", "tier"],
+            registry=r,
         )
         self.cache_misses = Counter(
             PREFIX + "cache_misses", "Cacheable requests not found in the cache.", ["model"], registry=r

@@ -124,10 +124,12 @@ async def handle(request: web.Request) -> web.StreamResponse:
                 scope = ctx.auth.key_of(request) or ""
             key = cache_key(settings.cache.key_prefix, api_path, body, scope)
         if decision.lookup:
-            hit = await ctx.cache.get(key)
-            if hit is not None:
-                ctx.metrics.cache_hits.labels(route.name).inc()
+            found = await ctx.cache.lookup(key)
+            if found is not None:
+                hit, tier = found
+                ctx.metrics.cache_hits.labels(route.name, tier).inc()
                 request[LOG_FIELDS]["cache"] = "HIT"
+                request[LOG_FIELDS]["cache_tier"] = tier
                 return web.Response(
                     body=hit.body, headers={"Content-Type": hit.content_type, "X-Cache": "HIT"}
                 )

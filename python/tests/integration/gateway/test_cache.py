@@ -150,6 +150,6 @@ async def test_hit_and_miss_metrics(emulator, gateway):
         await _until_hit(http, f"{gw.url}/v1/completions", GREEDY)
         async with http.get(f"{gw.url}/metrics") as resp:
             text = await resp.text()
-    assert 'llmaz_serverless_gateway_cache_hits_total{model="m"} 1.0' in text
+    assert 'llmaz_serverless_gateway_cache_hits_total{model="m",tier="local"} 1.0' in text
     assert 'llmaz_serverless_gateway_cache_stores_total{model="m"} 1.0' in text
     assert 'llmaz_serverless_gateway_cache_misses_total{model="m"}' in text

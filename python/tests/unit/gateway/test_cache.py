@@ -69,8 +69,8 @@ def test_key_differs_by_prompt_params_endpoint_stream_and_scope():
     assert key != cache_key("p:", "/v1/completions", base, scope="tenant-a")
 
 
-def test_entry_round_trips_content_type_and_body():
-    entry = CachedResponse("text/event-stream; charset=utf-8", b"data: {}\n\ndata: [DONE]\n\n")
+def test_entry_round_trips_content_type_body_and_expiry():
+    entry = CachedResponse("text/event-stream; charset=utf-8", b"data: {}\n\ndata: [DONE]\n\n", 1234.5)
     assert CachedResponse.decode(entry.encode()) == entry
 
 
@@ -80,7 +80,8 @@ async def test_put_then_get_then_expires_after_ttl(redis_url):
     entry = CachedResponse("application/json", b'{"ok": true}')
     assert await cache.get("k") is None
     assert await cache.put("k", entry)
-    assert await cache.get("k") == entry
+    got = await cache.get("k")
+    assert (got.content_type, got.body) == (entry.content_type, entry.body)
     assert 0 < await client.ttl("k") <= 1
     await asyncio.sleep(1.2)
     assert await cache.get("k") is None
@@ -112,4 +113,59 @@ async def test_ttl_below_one_second_rounds_up_to_one(redis_url):
     cache = ResponseCache(client, CacheSettings(ttl=0.4))
     await cache.put("k", CachedResponse("a", b"b"))
     assert await client.ttl("k") == 1
+    await client.aclose()
+
+
+async def test_replica_reads_redis_once_then_its_local_tier(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    writer = ResponseCache(client, CacheSettings())
+    reader = ResponseCache(client, CacheSettings())
+    await writer.put("k", CachedResponse("application/json", b"{}"))
+    assert (await writer.lookup("k"))[1] == "local"
+    assert (await reader.lookup("k"))[1] == "redis"
+    await client.delete("k")
+    # The local copy keeps serving until the entry's own expiry.
+    assert (await reader.lookup("k"))[1] == "local"
+    await client.aclose()
+
+
+async def test_local_tier_off_when_local_max_bytes_zero(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    cache = ResponseCache(client, CacheSettings(local_max_bytes=0))
+    await cache.put("k", CachedResponse("application/json", b"{}"))
+    assert (await cache.lookup("k"))[1] == "redis"
+    await client.delete("k")
+    assert await cache.lookup("k") is None
+    await client.aclose()
+
+
+async def test_local_tier_evicts_least_recently_used_beyond_its_bytes(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    one = CachedResponse("t", b"x" * 100)
+    cache = ResponseCache(client, CacheSettings(local_max_bytes=2 * one.size))
+    for key in ("a", "b"):
+        await cache.put(key, one)
+    await cache.lookup("a")  # a is now more recent than b
+    await cache.put("c", one)
+    await client.delete("a", "b", "c")
+    assert await cache.lookup("a") is not None
+    assert await cache.lookup("b") is None
+    assert await cache.lookup("c") is not None
+    await client.aclose()
+
+
+async def test_expired_entry_not_served_from_local_tier(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    cache = ResponseCache(client, CacheSettings(ttl=1))
+    await cache.put("k", CachedResponse("t", b"b"))
+    await client.delete("k")
+    await asyncio.sleep(1.1)
+    assert await cache.lookup("k") is None
+    await client.aclose()
+
+
+async def test_foreign_value_under_a_key_is_a_miss(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    await client.set("k", b"not an entry")
+    assert await ResponseCache(client, CacheSettings()).lookup("k") is None
     await client.aclose()

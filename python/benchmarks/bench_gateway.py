@@ -1,0 +1,371 @@
+"""What the gateway adds to a streamed request, and how fast it serves a cache hit.
+
+    .venv/bin/python python/benchmarks/bench_gateway.py [--streams 64] [--rounds 6]
+
+Starts on loopback: redis-server, the emulator (`llmaz-serverless sim`, its own
+process) and the gateway (`llmaz-serverless gateway`, its own process, default
+settings: JSON access log on, cache on), then runs the same closed-loop load
+(`--streams` concurrent SSE streams, `--tokens` tokens each after `--ttft`,
+`--itl` apart) alternately straight at the emulator and through the gateway,
+in the same run, so both see the same machine; a bare aiohttp relay (the same
+stack without any gateway feature) runs as a third path: the floor of this
+stack on this machine. Prints p50/p99 of time to
+first token and of total time per path, the gateway's added p50/p99 and the
+p99 ratio; then the p50/p99 of cache hits (greedy requests already cached,
+`--hit-concurrency` clients). Every loop is bounded in count. Targets
+(issue 5): added total p99 <= 1.5 ms, p99 ratio <= 1.05, hit p99 <= 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
+
+TARGETS = {"added_p99_ms": 1.5, "ratio_p99": 1.05, "hit_p99_ms": 5.0}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def one_stream(http: aiohttp.ClientSession, url: str, body: bytes) -> tuple[float, float]:
+    start = time.perf_counter()
+    first = 0.0
+    async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"{url}: HTTP {resp.status}: {await resp.text()}")
+        async for chunk in resp.content.iter_any():
+            if not first and b"data: {" in chunk:
+                first = time.perf_counter() - start
+    return first, time.perf_counter() - start
+
+
+async def phase(
+    http: aiohttp.ClientSession, url: str, body: bytes, streams: int, per_stream: int, stagger: float
+) -> list[tuple]:
+    """`streams` workers, each running `per_stream` requests back to back.
+
+    Worker i starts i/streams of `stagger` late, so requests arrive spread out
+    as in a steady state of `streams` concurrent streams; with stagger 0 all
+    start together and stay in lockstep (a burst every stream length).
+    """
+
+    async def worker(i: int) -> list[tuple[float, float]]:
+        await asyncio.sleep(stagger * i / streams)
+        return [await one_stream(http, url, body) for _ in range(per_stream)]
+
+    results = await asyncio.gather(*(worker(i) for i in range(streams)))
+    return [r for rs in results for r in rs]
+
+
+async def hits_during(
+    http: aiohttp.ClientSession,
+    url: str,
+    bodies: list[bytes],
+    clients: int,
+    stop: asyncio.Event,
+    pause: float,
+) -> tuple[list[float], int]:
+    """Cache hits sent by `clients` clients while `stop` is unset (each pauses `pause` s between requests)."""
+    latencies: list[float] = []
+    not_hits = 0
+
+    async def client(k: int) -> None:
+        nonlocal not_hits
+        n = k
+        while not stop.is_set() and len(latencies) < 100_000:
+            body = bodies[n % len(bodies)]
+            n += clients
+            start = time.perf_counter()
+            async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+                await resp.read()
+                not_hits += resp.headers.get("X-Cache") != "HIT"
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(pause)
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return latencies, not_hits
+
+
+def cached_bodies(model: str, count: int, stream: bool) -> list[bytes]:
+    return [
+        json.dumps({"model": model, "prompt": f"cached prompt {i}", "temperature": 0, "max_tokens": 32,
+                    "stream": stream}).encode()
+        for i in range(count)
+    ]  # fmt: skip
+
+
+async def fill_cache(http: aiohttp.ClientSession, url: str, bodies: list[bytes]) -> None:
+    for body in bodies:  # misses: the answers get stored
+        async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+            await resp.read()
+    await asyncio.sleep(0.2)
+
+
+async def cache_hits(
+    http: aiohttp.ClientSession, url: str, model: str, concurrency: int, requests: int, stream: bool
+) -> tuple[list[float], int]:
+    """Closed loop: `concurrency` clients sending cached requests back to back (saturation)."""
+    prompts = cached_bodies(model, concurrency, stream)
+    await fill_cache(http, url, prompts)
+    latencies: list[float] = []
+    not_hits = 0
+
+    async def worker(body: bytes, count: int) -> None:
+        nonlocal not_hits
+        for _ in range(count):
+            start = time.perf_counter()
+            async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+                await resp.read()
+                if resp.headers.get("X-Cache") != "HIT":
+                    not_hits += 1
+            latencies.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(worker(body, requests // concurrency) for body in prompts))
+    return latencies, not_hits
+
+
+def summarize(name: str, samples: list[tuple[float, float]]) -> dict[str, float]:
+    ttft = [s[0] * 1000 for s in samples]
+    total = [s[1] * 1000 for s in samples]
+    return {
+        "path": name,
+        "n": len(samples),
+        "ttft_p50": pct(ttft, 50),
+        "ttft_p99": pct(ttft, 99),
+        "total_p50": pct(total, 50),
+        "total_p99": pct(total, 99),
+        "total_mean": statistics.fmean(total),
+    }
+
+
+def serve_bare_proxy(port: int, upstream: str) -> None:
+    """Reference floor: the same stack (aiohttp server + one ClientSession) with no gateway features."""
+    from aiohttp import web
+
+    http_key = web.AppKey("http", aiohttp.ClientSession)
+
+    async def relay(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        headers = {"Content-Type": "application/json"}
+        async with request.app[http_key].post(upstream, data=body, headers=headers) as up:
+            out = web.StreamResponse(status=up.status, headers={"Content-Type": up.headers["Content-Type"]})
+            await out.prepare(request)
+            async for chunk in up.content.iter_any():
+                await out.write(chunk)
+            await out.write_eof()
+            return out
+
+    async def session(app: web.Application):  # type: ignore[no-untyped-def]
+        app[http_key] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        yield
+        await app[http_key].close()
+
+    app = web.Application()
+    app.cleanup_ctx.append(session)
+    app.router.add_post("/v1/completions", relay)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def start(args: argparse.Namespace, redis_url: str, workdir: Path) -> tuple[subprocess.Popen, ...]:
+    """Emulator, gateway and the bare reference relay as their own processes (logs in `workdir`)."""
+    sim_port, gw_port = free_port(), free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(workdir / "sim.log", "wb") as sim_log:
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "llmaz_serverless", "sim", "--port", str(sim_port), "--model", "bench",
+             "--ttft", str(args.ttft), "--itl", str(args.itl), "--max-concurrency", "4096"],
+            stdout=sim_log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    config = {
+        "models": [{"name": "bench", "playground": "bench", "upstream": f"http://127.0.0.1:{sim_port}"}],
+        "redis": {"url": redis_url},
+        "gateway": {"host": "127.0.0.1", "port": gw_port, "shutdownDelay": 0},
+    }
+    (workdir / "runtime.yaml").write_text(yaml.safe_dump(config))
+    profile = ["-m", "cProfile", "-o", args.profile_gateway] if args.profile_gateway else []
+    with open(workdir / "gateway.log", "wb") as gw_log:
+        gw = subprocess.Popen(
+            [sys.executable, *profile, "-m", "llmaz_serverless", "gateway",
+             "--config", str(workdir / "runtime.yaml")],
+            stdout=gw_log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    bare_port = free_port()
+    with open(workdir / "bare.log", "wb") as bare_log:
+        bare = subprocess.Popen(
+            [sys.executable, __file__, "--serve-bare-proxy", str(bare_port),
+             f"http://127.0.0.1:{sim_port}/v1/completions"],
+            stdout=bare_log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    for port, proc in ((sim_port, sim), (gw_port, gw), (bare_port, bare)):
+        wait_for_port(port, 60, proc)
+    sim.url = f"http://127.0.0.1:{sim_port}/v1/completions"  # type: ignore[attr-defined]
+    gw.url = f"http://127.0.0.1:{gw_port}/v1/completions"  # type: ignore[attr-defined]
+    bare.url = f"http://127.0.0.1:{bare_port}/v1/completions"  # type: ignore[attr-defined]
+    return sim, gw, bare
+
+
+async def measure(args: argparse.Namespace, urls: dict[str, str], sim_pid: int, gw_pid: int) -> dict:
+    direct, via, bare = urls["direct"], urls["gateway"], urls["bare"]
+    body = json.dumps({"model": "bench", "prompt": "benchmark prompt", "stream": True,
+                       "max_tokens": args.tokens, "temperature": 1.0}).encode()  # fmt: skip
+    out: dict = {}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        stagger = 0.0 if args.burst else args.ttft + args.itl * (args.tokens - 1)
+        await phase(http, direct, body, args.streams, 1, 0)  # warm connections and code paths
+        await phase(http, via, body, args.streams, 1, 0)
+        await phase(http, bare, body, args.streams, 1, 0)
+        hit_bodies = cached_bodies("bench", 16, stream=False)
+        await fill_cache(http, via, hit_bodies)
+        samples: dict[str, list] = {"direct": [], "gateway": [], "bare": []}
+        gw_cpu0, sim_cpu0 = cpu_seconds(gw_pid), cpu_seconds(sim_pid)
+        for i in range(args.rounds):
+            order = [("direct", direct), ("gateway", via), ("bare", bare)]
+            order = order[i % 3 :] + order[: i % 3]  # rotate so no path always runs in the same slot
+            for name, url in order:
+                samples[name] += await phase(http, url, body, args.streams, args.per_stream, stagger)
+        out["gw_cpu"] = cpu_seconds(gw_pid) - gw_cpu0
+        out["sim_cpu"] = cpu_seconds(sim_pid) - sim_cpu0
+        out["samples"] = samples
+        # Cache hits while the gateway carries the same streaming load.
+        stop = asyncio.Event()
+        hitter = asyncio.create_task(hits_during(http, via, hit_bodies, 4, stop, 0.005))
+        for _ in range(2):
+            await phase(http, via, body, args.streams, args.per_stream, stagger)
+        stop.set()
+        out["loaded_hits"] = await hitter
+        out["hits_json"] = await cache_hits(
+            http, via, "bench", args.hit_concurrency, args.hit_requests, False
+        )
+        out["hits_sse"] = await cache_hits(http, via, "bench", args.hit_concurrency, args.hit_requests, True)
+    return out
+
+
+def _hits(result: tuple[list[float], int]) -> dict:
+    ms = [x * 1000 for x in result[0]]
+    return {"n": len(ms), "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99), "not_hits": result[1]}
+
+
+def run(args: argparse.Namespace) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    with RedisServer() as redis_server:
+        sim, gw, bare = start(args, redis_server.url, workdir)
+        urls = {"direct": sim.url, "gateway": gw.url, "bare": bare.url}  # type: ignore[attr-defined]
+        try:
+            raw = asyncio.run(measure(args, urls, sim.pid, gw.pid))
+        finally:
+            for proc in (gw, bare, sim):
+                proc.terminate()
+                proc.wait(timeout=30)
+    d = summarize("direct", raw["samples"]["direct"])
+    g = summarize("gateway", raw["samples"]["gateway"])
+    b = summarize("bare", raw["samples"]["bare"])
+    return {
+        "direct": d,
+        "gateway": g,
+        "bare": b,
+        "bare_added_p50_ms": b["total_p50"] - d["total_p50"],
+        "bare_added_p99_ms": b["total_p99"] - d["total_p99"],
+        "bare_added_ttft_p99_ms": b["ttft_p99"] - d["ttft_p99"],
+        "added_ttft_p50_ms": g["ttft_p50"] - d["ttft_p50"],
+        "added_ttft_p99_ms": g["ttft_p99"] - d["ttft_p99"],
+        "added_p50_ms": g["total_p50"] - d["total_p50"],
+        "added_p99_ms": g["total_p99"] - d["total_p99"],
+        "ratio_p99": g["total_p99"] / d["total_p99"],
+        "gateway_cpu_ms_per_stream": raw["gw_cpu"] * 1000 / g["n"],
+        "emulator_cpu_ms_per_stream": raw["sim_cpu"] * 1000 / (g["n"] + d["n"]),
+        "hit_under_load": _hits(raw["loaded_hits"]),
+        "hit_json": _hits(raw["hits_json"]),
+        "hit_sse": _hits(raw["hits_sse"]),
+        "load_average_end": os.getloadavg()[0],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--streams", type=int, default=64, help="concurrent streams (default 64)")
+    parser.add_argument("--tokens", type=int, default=32, help="tokens per stream (default 32)")
+    parser.add_argument("--ttft", type=float, default=0.02, help="emulated time to first token, s")
+    parser.add_argument(
+        "--itl", type=float, default=0.02, help="emulated inter-token delay, s (default 0.02)"
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="alternating direct/gateway rounds (default 6)")
+    parser.add_argument("--per-stream", type=int, default=4, help="requests per stream per round (default 4)")
+    parser.add_argument("--burst", action="store_true", help="start all streams together (lockstep bursts)")
+    parser.add_argument("--hit-concurrency", type=int, default=64, help="closed-loop cache-hit clients")
+    parser.add_argument("--hit-requests", type=int, default=4096, help="cache-hit requests in total")
+    parser.add_argument(
+        "--profile-gateway", metavar="PATH", help="run the gateway under cProfile, stats to PATH"
+    )
+    parser.add_argument("--serve-bare-proxy", nargs=2, metavar=("PORT", "UPSTREAM"), help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object only")
+    args = parser.parse_args()
+    if args.serve_bare_proxy:
+        serve_bare_proxy(int(args.serve_bare_proxy[0]), args.serve_bare_proxy[1])
+        return 0
+    result = run(args)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    d, g = result["direct"], result["gateway"]
+    print(f"machine: {platform.node()} {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f} at end")
+    shape = "lockstep bursts" if args.burst else "staggered"
+    print(f"load: {args.streams} concurrent SSE streams ({shape}), {args.tokens} tokens, "
+          f"ttft {args.ttft * 1000:g} ms, itl {args.itl * 1000:g} ms, "
+          f"{args.rounds} alternating rounds x {args.per_stream} per stream")  # fmt: skip
+    print(f"{'path':<8} {'n':>6} {'ttft p50':>9} {'ttft p99':>9} {'total p50':>10} {'total p99':>10}  (ms)")
+    for row in (d, g, result["bare"]):
+        print(f"{row['path']:<8} {row['n']:>6} {row['ttft_p50']:>9.2f} {row['ttft_p99']:>9.2f} "
+              f"{row['total_p50']:>10.2f} {row['total_p99']:>10.2f}")  # fmt: skip
+    print(f"gateway adds: ttft p50 {result['added_ttft_p50_ms']:+.2f} ms, "
+          f"p99 {result['added_ttft_p99_ms']:+.2f} ms; "
+          f"total p50 {result['added_p50_ms']:+.2f} ms, p99 {result['added_p99_ms']:+.2f} ms "
+          f"(target <= {TARGETS['added_p99_ms']} ms); p99 ratio {result['ratio_p99']:.4f} "
+          f"(target <= {TARGETS['ratio_p99']})")  # fmt: skip
+    print(f"bare aiohttp relay (same stack, no features) adds: "
+          f"ttft p99 {result['bare_added_ttft_p99_ms']:+.2f} ms; "
+          f"total p50 {result['bare_added_p50_ms']:+.2f} ms, "
+          f"p99 {result['bare_added_p99_ms']:+.2f} ms")  # fmt: skip
+    print(f"gateway CPU per stream: {result['gateway_cpu_ms_per_stream']:.3f} ms "
+          f"(emulator {result['emulator_cpu_ms_per_stream']:.3f} ms)")  # fmt: skip
+    h = result["hit_under_load"]
+    print(f"cache hits during the {args.streams}-stream load (4 clients, JSON): n {h['n']}, "
+          f"p50 {h['p50_ms']:.2f} ms, p99 {h['p99_ms']:.2f} ms (target <= {TARGETS['hit_p99_ms']} ms), "
+          f"not hits {h['not_hits']}")  # fmt: skip
+    for name in ("hit_json", "hit_sse"):
+        h = result[name]
+        kind = "JSON" if name == "hit_json" else "SSE replay"
+        print(f"cache hits alone ({kind}), {args.hit_concurrency} "
+              f"closed-loop clients: "
+              f"n {h['n']}, p50 {h['p50_ms']:.2f} ms, p99 {h['p99_ms']:.2f} ms "
+              f"(target <= {TARGETS['hit_p99_ms']} ms), not hits {h['not_hits']}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
