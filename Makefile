@@ -80,8 +80,14 @@ report: deps ## write the report for RUN_DIR (default: the newest run under runs
 	$(PY) -m llmaz_serverless report $(or $(RUN_DIR),$$(ls -dt runs/*/ | head -1))
 
 .PHONY: docs
-docs: deps ## regenerate chart READMEs from the values comments
+docs: deps ## regenerate chart READMEs and docs/design/api.md from the values comments
 	$(PY) scripts/gen_chart_docs.py
+
+BENCHMARKS ?= validate events worker gateway
+
+.PHONY: bench
+bench: deps ## run the benchmarks (BENCHMARKS="validate events worker gateway") and print their numbers
+	@for b in $(BENCHMARKS); do echo "== bench_$$b"; $(PY) python/benchmarks/bench_$$b.py || exit 1; done
 
 .PHONY: clean
 clean: ## remove the virtualenv, tools and caches
