@@ -25,7 +25,7 @@ from aiohttp import web
 
 from llmaz_serverless.gateway.cache import BYPASS, CacheDecision, CachedResponse, cache_key, decide
 from llmaz_serverless.gateway.context import LOG_FIELDS, REQUEST_ID, GatewayContext
-from llmaz_serverless.gateway.errors import openai_error
+from llmaz_serverless.gateway.errors import error_body, openai_error
 from llmaz_serverless.gateway.routing import CACHEABLE_PATHS, OPENAI_PATHS, Route
 
 log = logging.getLogger("llmaz_serverless.gateway.proxy")
@@ -302,20 +302,34 @@ async def _relay(
         request[_STARTED] = out
         parts: list[bytes] | None = [] if store else None
         size = 0
-        async for chunk in resp.content.iter_any():
-            await out.write(chunk)
-            if parts is not None:
-                size += len(chunk)
-                if size > limit:
-                    parts = None
-                else:
-                    parts.append(chunk)
+        try:
+            async for chunk in resp.content.iter_any():
+                await out.write(chunk)
+                if parts is not None:
+                    size += len(chunk)
+                    if size > limit:
+                        parts = None
+                    else:
+                        parts.append(chunk)
+        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as err:
+            # The model went away mid-stream (pod killed, connection reset). The
+            # status is sent already: end the stream with an error event, as
+            # vLLM does for errors inside a stream, and never cache it.
+            _upstream_cut(request, ctx, served_by, err)
+            await out.write(
+                b"data: " + error_body(502, _cut_message(served_by, err), "upstream_cut") + b"\n\n"
+            )
+            parts = None
         await out.write_eof()
         if parts is not None:
             await _store(ctx, route, key, CachedResponse(content_type, b"".join(parts)))
         return out
 
-    data = await resp.read()
+    try:
+        data = await resp.read()
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as err:
+        _upstream_cut(request, ctx, served_by, err)
+        return openai_error(502, _cut_message(served_by, err), code="upstream_cut")
     out = web.Response(status=resp.status, body=data, headers=headers)
     if store and len(data) <= limit:
         # Answer first, then store: the client never waits for Redis on a miss.
@@ -323,6 +337,17 @@ async def _relay(
         await out.write_eof()
         await _store(ctx, route, key, CachedResponse(content_type, data))
     return out
+
+
+def _cut_message(route: Route, err: BaseException) -> str:
+    return (
+        f"Model {route.name} closed the connection in the middle of its answer ({type(err).__name__}); retry."
+    )
+
+
+def _upstream_cut(request: web.Request, ctx: GatewayContext, route: Route, err: BaseException) -> None:
+    ctx.metrics.upstream_errors.labels(route.name, "disconnect").inc()
+    request[LOG_FIELDS]["upstream_cut"] = repr(err)
 
 
 async def _store(ctx: GatewayContext, route: Route, key: str, entry: CachedResponse) -> None:

@@ -87,3 +87,84 @@ async def test_client_disconnect_while_held_cancels_the_held_request(emulator, g
             break
         await asyncio.sleep(0.02)
     assert sim.state()["holding"] == 0
+
+
+@pytest.fixture
+def dying_upstream():
+    """An upstream that sends two SSE chunks, or half a JSON body, then drops the connection."""
+    import threading
+
+    from aiohttp import web
+
+    holder: dict = {}
+    ready = threading.Event()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if body.get("stream"):
+            out = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await out.prepare(request)
+            await out.write(b'data: {"choices": [{"text": " one"}]}\n\n')
+            await out.write(b'data: {"choices": [{"text": " two"}]}\n\n')
+        else:
+            out = web.StreamResponse(headers={"Content-Type": "application/json", "Content-Length": "500"})
+            await out.prepare(request)
+            await out.write(b'{"id": "cmpl-1", "choices": [')
+        await asyncio.sleep(0.05)
+        request.transport.close()
+        return out
+
+    async def main():
+        holder["stop"] = asyncio.Event()
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        holder["url"] = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        ready.set()
+        await holder["stop"].wait()
+        await runner.cleanup()
+
+    def run():
+        holder["loop"] = asyncio.new_event_loop()
+        holder["loop"].run_until_complete(main())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(10)
+    yield holder["url"]
+    holder["loop"].call_soon_threadsafe(holder["stop"].set)
+    thread.join(10)
+
+
+async def test_stream_ends_with_error_event_and_is_not_cached_when_model_dies_mid_stream(
+    dying_upstream, gateway
+):
+    gw = gateway([model("m", dying_upstream)])
+    body = {"model": "m", "prompt": "p", "stream": True, "temperature": 0}
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.post(f"{gw.url}/v1/completions", json=body) as resp:
+                assert resp.status == 200
+                assert resp.headers["X-Cache"] == "MISS"  # the cut stream was not stored
+                raw = await resp.read()
+        async with http.get(f"{gw.url}/metrics") as resp:
+            metrics = await resp.text()
+    assert raw.startswith(b'data: {"choices": [{"text": " one"}]}')
+    last = raw.strip().split(b"\n\n")[-1]
+    assert last.startswith(b'data: {"error": ') and b'"code": "upstream_cut"' in last
+    assert 'llmaz_serverless_gateway_upstream_errors_total{model="m",reason="disconnect"} 2.0' in metrics
+
+
+async def test_502_in_openai_shape_when_model_dies_mid_json_answer(dying_upstream, gateway):
+    gw = gateway([model("m", dying_upstream)])
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{gw.url}/v1/completions", json={"model": "m", "prompt": "p"}) as resp,
+    ):
+        assert resp.status == 502
+        err = (await resp.json())["error"]
+    assert err["code"] == "upstream_cut"
+    assert "closed the connection" in err["message"]
