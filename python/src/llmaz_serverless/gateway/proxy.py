@@ -38,6 +38,7 @@ _DROP_REQUEST = frozenset(
         "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Accept-Encoding", "Expect",
     )
 )  # fmt: skip
+_DROP_REQUEST_AUTH = _DROP_REQUEST | {"authorization"}
 _DROP_RESPONSE = frozenset(
     h.lower() for h in ("Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length", "Date", "Server")
 )
@@ -169,11 +170,9 @@ def _too_large(limit: int) -> web.Response:
 
 
 def _upstream_headers(request: web.Request, ctx: GatewayContext, route: Route) -> dict[str, str]:
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
-    if ctx.auth.enabled:
-        # The client's gateway key is not the model's business.
-        headers.pop("Authorization", None)
-        headers.pop("authorization", None)
+    # With gateway auth on, the client's gateway key is not the model's business.
+    drop = _DROP_REQUEST_AUTH if ctx.auth.enabled else _DROP_REQUEST
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in drop}
     headers.update(route.headers)
     headers[ctx.settings.request_id_header] = request[REQUEST_ID]
     # Uncompressed answers, so streams pass through as they come and cache entries replay to anyone.
