@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -47,7 +48,10 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("runs")
     argv = [sys.executable, "-m", "llmaz_serverless", *ARGS, "--out", str(out)]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    # As a person runs it: under `make test` the make variables would mark the
+    # recorded command as "run by make", which is not what this run did.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False, env=env)
     return Run(out / "short", argv, proc.stdout, proc.stderr, proc.returncode)
 
 
