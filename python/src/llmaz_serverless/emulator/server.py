@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-import threading
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +22,7 @@ from llmaz_serverless.emulator.app import build_app
 from llmaz_serverless.emulator.engine import Engine
 from llmaz_serverless.emulator.openai import ENGINE_KEY
 from llmaz_serverless.emulator.settings import EmulatorSettings
+from llmaz_serverless.threadserver import ThreadedAppServer
 
 
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -38,19 +37,15 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
     return runner, int(bound)
 
 
-class EmulatorServer:
+class EmulatorServer(ThreadedAppServer):
     """One emulator on its own event loop in a daemon thread."""
 
     def __init__(self, settings: EmulatorSettings | None = None, **overrides: Any) -> None:
         base = settings.model_dump() if settings is not None else {"port": 0}
         self.settings = EmulatorSettings.model_validate({**base, **overrides})
-        self.port = self.settings.port
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
+        super().__init__(self.settings.port)
+        self.thread_name = f"emulator-{self.settings.model}"
         self._engine: Engine | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
 
     @property
     def url(self) -> str:
@@ -65,56 +60,11 @@ class EmulatorServer:
     def state(self) -> dict[str, Any]:
         return self.engine.snapshot()
 
-    def start(self) -> EmulatorServer:
-        self._thread = threading.Thread(target=self._run, name=f"emulator-{self.settings.model}", daemon=True)
-        self._thread.start()
-        if not self._started.wait(timeout=30):
-            raise TimeoutError("emulator did not start within 30s")
-        if self._error is not None:
-            raise RuntimeError(f"emulator failed to start: {self._error}") from self._error
-        return self
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
+    async def open_site(self) -> web.AppRunner:
         app = build_app(self.settings)
-        try:
-            runner, self.port = await start_site(app, self.settings.host, self.settings.port)
-        except BaseException as err:  # reported to the starting thread
-            self._error = err
-            self._started.set()
-            return
+        runner, self.port = await start_site(app, self.settings.host, self.settings.port)
         self._engine = app[ENGINE_KEY]
-        self._started.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout=15)
-            self._thread = None
-
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return runner
 
 
 async def serve(settings: EmulatorSettings, ready_message: bool = True) -> None:

@@ -14,9 +14,7 @@ import asyncio
 import gc
 import logging
 import signal
-import threading
 from collections.abc import Mapping
-from types import TracebackType
 
 from aiohttp import web
 
@@ -24,6 +22,7 @@ from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.gateway.app import build_app
 from llmaz_serverless.gateway.context import CONTEXT_KEY, GatewayContext
 from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless.threadserver import ThreadedAppServer
 
 log = logging.getLogger("llmaz_serverless.gateway")
 
@@ -78,8 +77,11 @@ async def serve(
     log.info("stopped")
 
 
-class GatewayServer:
+class GatewayServer(ThreadedAppServer):
     """The gateway on its own event loop in a daemon thread (tests, benchmarks)."""
+
+    thread_name = "gateway"
+    stop_timeout = 30.0
 
     def __init__(
         self,
@@ -92,65 +94,15 @@ class GatewayServer:
             host="127.0.0.1", port=0, shutdown_delay=0, shutdown_timeout=5
         )
         self.environ = environ
-        self.port = self.settings.port
+        super().__init__(self.settings.port)
         self.ctx: GatewayContext | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> GatewayServer:
-        self._thread = threading.Thread(target=self._run, name="gateway", daemon=True)
-        self._thread.start()
-        if not self._started.wait(timeout=30):
-            raise TimeoutError("gateway did not start within 30s")
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        try:
-            app = build_app(self.runtime, self.settings, self.environ)
-            runner, self.port = await start_site(app, self.settings)
-        except BaseException as err:  # reported to the starting thread
-            self._error = err
-            self._started.set()
-            return
+    async def open_site(self) -> web.AppRunner:
+        app = build_app(self.runtime, self.settings, self.environ)
+        runner, self.port = await start_site(app, self.settings)
         self.ctx = app[CONTEXT_KEY]
-        self._started.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def __enter__(self) -> GatewayServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return runner
