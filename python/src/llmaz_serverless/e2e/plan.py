@@ -42,6 +42,14 @@ def values_file(profile: str) -> Path:
     return repo_root() / "manifests" / "e2e" / f"values-{profile}.yaml"
 
 
+def stack_install(helm: str, stack: Path, values: Path, *sets: str) -> list[str]:
+    argv = [helm, "upgrade", "--install", RELEASE, str(stack), "-n", NAMESPACE, "--create-namespace",
+            "-f", str(values), "--wait", "--timeout", HELM_TIMEOUT]  # fmt: skip
+    for item in sets:
+        argv += ["--set", item]
+    return argv
+
+
 def install_plan(
     profile: str, helm: str = "helm", kubectl: str = "kubectl", kind: str = "kind"
 ) -> list[Step]:
@@ -78,27 +86,20 @@ def install_plan(
             [kubectl, "apply", "--server-side", "-f", str(receiver)],
             [receiver],
         ),
-        # CRDs of KEDA, the add-on and llmaz must be served before objects of
-        # those kinds can be installed, so the dependencies go in first.
+        # Kinds must be served before objects of those kinds are installed: KEDA's
+        # CRDs are templates of its chart, and the HTTP add-on's chart ships a
+        # ScaledObject for its interceptor, so KEDA (with llmaz, whose CRDs sit in
+        # crds/) goes in first, then the add-on, then our objects.
         Step(
-            "install KEDA, the HTTP add-on and llmaz (stack chart, models off)",
-            [
-                helm,
-                "upgrade",
-                "--install",
-                RELEASE,
-                str(stack),
-                "-n",
-                NAMESPACE,
-                "--create-namespace",
-                "-f",
-                str(values),
-                "--set",
-                "llmaz-serverless.enabled=false",
-                "--wait",
-                "--timeout",
-                HELM_TIMEOUT,
-            ],
+            "install KEDA and llmaz (stack chart; add-on and models off)",
+            stack_install(
+                helm, stack, values, "keda-add-ons-http.enabled=false,llmaz-serverless.enabled=false"
+            ),
+            [values],
+        ),
+        Step(
+            "install the HTTP add-on (stack chart, models off)",
+            stack_install(helm, stack, values, "llmaz-serverless.enabled=false"),
             [values],
         ),
     ]
@@ -113,20 +114,7 @@ def install_plan(
     steps.append(
         Step(
             "install llmaz-serverless with the e2e values",
-            [
-                helm,
-                "upgrade",
-                "--install",
-                RELEASE,
-                str(stack),
-                "-n",
-                NAMESPACE,
-                "-f",
-                str(values),
-                "--wait",
-                "--timeout",
-                HELM_TIMEOUT,
-            ],
+            stack_install(helm, stack, values),
             [values],
         ),
     )

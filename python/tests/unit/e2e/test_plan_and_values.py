@@ -46,12 +46,18 @@ def test_pinned_charts_match_upstream_facts_and_the_stack_chart():
         assert f"`llmaz` {plan.LLMAZ_CHART}" in upstream
 
 
-def test_dependencies_are_installed_before_the_models():
-    names = [s.name for s in plan.install_plan("emulator")]
-    deps = next(i for i, n in enumerate(names) if "models off" in n)
-    models = next(i for i, n in enumerate(names) if "llmaz-serverless with the e2e values" in n)
+def test_keda_goes_in_before_the_add_on_and_both_before_the_models():
+    steps = plan.install_plan("emulator")
+    names = [s.name for s in steps]
+    keda = next(i for i, n in enumerate(names) if n.startswith("install KEDA and llmaz"))
+    addon = next(i for i, n in enumerate(names) if n.startswith("install the HTTP add-on"))
     runtime = next(i for i, n in enumerate(names) if "BackendRuntime" in n)
-    assert deps < runtime < models
+    models = next(i for i, n in enumerate(names) if "llmaz-serverless with the e2e values" in n)
+    assert keda < addon < runtime < models
+    # The add-on's chart ships a ScaledObject: KEDA's CRDs must exist before it installs.
+    assert "keda-add-ons-http.enabled=false,llmaz-serverless.enabled=false" in steps[keda].argv
+    assert "llmaz-serverless.enabled=false" in steps[addon].argv
+    assert not any(a.startswith("llmaz-serverless.enabled") for a in steps[models].argv)
 
 
 def test_kind_config_names_the_cluster_the_plan_loads_images_into():
