@@ -24,8 +24,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('python/pyproje
         > /tmp/runtime-requirements.txt \
  && pip install --constraint python/requirements.lock --requirement /tmp/runtime-requirements.txt
 
-# Then the package itself (pyproject.toml's readme is ../README.md).
-COPY README.md ./
+# Then the package itself.
 COPY python/src python/src
 RUN pip install --no-deps ./python \
  && llmaz-serverless --version
