@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +13,7 @@ from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.emulator import EmulatorServer
 from llmaz_serverless.gateway.server import GatewayServer
 from llmaz_serverless.gateway.settings import load_settings
+from llmaz_serverless.threadserver import ThreadedAppServer
 
 
 @pytest.fixture
@@ -54,15 +53,36 @@ def gateway(redis_url: str) -> Iterator[Callable[..., GatewayServer]]:
         server.stop()
 
 
-class EchoUpstream:
+class StubUpstream(ThreadedAppServer):
+    """A stand-in upstream on loopback whose every POST is answered by `handle`."""
+
+    thread_name = "stub-upstream"
+
+    def __init__(self, handle: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
+        super().__init__()
+        self.handle = handle
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def open_site(self) -> web.AppRunner:
+        app = web.Application()
+        app.router.add_route("POST", "/{tail:.*}", self.handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return runner
+
+
+class EchoUpstream(StubUpstream):
     """An upstream that answers every POST with the method, path, headers and body it received."""
 
     def __init__(self) -> None:
+        super().__init__(self._handle)
         self.requests: list[dict[str, Any]] = []
-        self.url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         seen = {
@@ -75,42 +95,24 @@ class EchoUpstream:
         self.requests.append(seen)
         return web.json_response(seen)
 
-    def start(self) -> EchoUpstream:
-        ready = threading.Event()
-
-        async def main() -> None:
-            self._stop = asyncio.Event()
-            app = web.Application()
-            app.router.add_route("POST", "/{tail:.*}", self._handle)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.url = f"http://127.0.0.1:{port}"
-            ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-
-        def run() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(main())
-            self._loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(10)
-
 
 @pytest.fixture
 def echo() -> Iterator[EchoUpstream]:
     server = EchoUpstream().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def stub_upstream() -> Iterator[Callable[..., StubUpstream]]:
+    """Start stand-in upstreams (`stub_upstream(handle)`); all are stopped after the test."""
+    started: list[StubUpstream] = []
+
+    def start(handle: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> StubUpstream:
+        server = StubUpstream(handle).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -98,42 +98,15 @@ async def test_503_when_failover_also_unavailable(emulator, gateway):
 
 
 @pytest.fixture
-def interceptor_504():
+def interceptor_504(stub_upstream):
     """A stand-in for the interceptor when its own hold (readiness timeout) ran out: 504."""
-    import asyncio
-    import threading
-
     state = {"calls": 0}
-    ready = threading.Event()
-    holder = {}
 
     async def handle(request: web.Request) -> web.Response:
         state["calls"] += 1
         return web.Response(status=504, text="context deadline exceeded")
 
-    async def main():
-        holder["stop"] = asyncio.Event()
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        holder["url"] = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        ready.set()
-        await holder["stop"].wait()
-        await runner.cleanup()
-
-    def run():
-        holder["loop"] = asyncio.new_event_loop()
-        holder["loop"].run_until_complete(main())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    ready.wait(10)
-    yield holder["url"], state
-    holder["loop"].call_soon_threadsafe(holder["stop"].set)
-    thread.join(10)
+    return stub_upstream(handle).url, state
 
 
 async def test_interceptor_504_means_cold_start_expired_at_once(interceptor_504, emulator, gateway):

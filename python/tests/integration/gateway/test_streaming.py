@@ -89,14 +89,9 @@ async def test_client_disconnect_while_held_cancels_the_held_request(emulator, g
 
 
 @pytest.fixture
-def dying_upstream():
+def dying_upstream(stub_upstream):
     """An upstream that sends two SSE chunks, or half a JSON body, then drops the connection."""
-    import threading
-
     from aiohttp import web
-
-    holder: dict = {}
-    ready = threading.Event()
 
     async def handle(request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -113,29 +108,7 @@ def dying_upstream():
         request.transport.close()
         return out
 
-    async def main():
-        holder["stop"] = asyncio.Event()
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        holder["url"] = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        ready.set()
-        await holder["stop"].wait()
-        await runner.cleanup()
-
-    def run():
-        holder["loop"] = asyncio.new_event_loop()
-        holder["loop"].run_until_complete(main())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    ready.wait(10)
-    yield holder["url"]
-    holder["loop"].call_soon_threadsafe(holder["stop"].set)
-    thread.join(10)
+    return stub_upstream(handle).url
 
 
 async def test_stream_ends_with_error_event_and_is_not_cached_when_model_dies_mid_stream(
