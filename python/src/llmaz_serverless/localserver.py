@@ -18,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 
 class ServerNotInstalledError(RuntimeError):
@@ -61,7 +62,7 @@ class LocalServer:
         assert self.proc is not None
         wait_for_port(self.port, self.startup_timeout, self.proc)
 
-    def start(self) -> LocalServer:
+    def start(self) -> Self:
         path = shutil.which(self.binary) or shutil.which(self.binary, path="/usr/sbin:/usr/bin")
         if not path:
             raise ServerNotInstalledError(
@@ -90,7 +91,7 @@ class LocalServer:
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -122,10 +123,6 @@ class RedisServer(LocalServer):
             "no",
         ]
 
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
@@ -136,10 +133,6 @@ class NatsServer(LocalServer):
 
     def command(self, path: str) -> list[str]:
         return [path, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.dir)]
-
-    def __enter__(self) -> NatsServer:
-        self.start()
-        return self
 
     @property
     def url(self) -> str:
@@ -187,10 +180,6 @@ class PrometheusServer(LocalServer):
             except OSError:
                 time.sleep(0.2)
         raise TimeoutError("prometheus did not become ready")
-
-    def __enter__(self) -> PrometheusServer:
-        self.start()
-        return self
 
     @property
     def url(self) -> str:
