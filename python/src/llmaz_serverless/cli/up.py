@@ -39,7 +39,7 @@ from llmaz_serverless.emulator.server import start_site
 from llmaz_serverless.emulator.settings import EmulatorSection, EmulatorSettings
 from llmaz_serverless.gateway.routing import ModelRoutes
 from llmaz_serverless.gateway.settings import GatewaySettings, load
-from llmaz_serverless.localserver import RedisServer, ServerNotInstalledError
+from llmaz_serverless.localserver import RedisServer, ServerNotInstalledError, stop_process
 from llmaz_serverless.toolpaths import repo_root
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -233,15 +233,10 @@ def summary(stack: Stack) -> str:
 
 async def stop(stack: Stack) -> None:
     proc = stack.gateway_proc
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            await asyncio.to_thread(
-                proc.wait, stack.gateway.shutdown_delay + stack.gateway.shutdown_timeout + 5
-            )
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
+    if proc is not None:
+        # The gateway drains first: give it its own shutdown budget before SIGKILL.
+        budget = stack.gateway.shutdown_delay + stack.gateway.shutdown_timeout + 5
+        await asyncio.to_thread(stop_process, proc, budget)
     for runner in stack.emulator_runners:
         await runner.cleanup()
     if stack.redis_server is not None:

@@ -32,7 +32,7 @@ import httpx
 import yaml
 
 from llmaz_serverless.loadtest.scaler import STATE_PATH
-from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
+from llmaz_serverless.localserver import RedisServer, free_port, stop_process, wait_for_port
 
 
 @dataclass
@@ -110,13 +110,8 @@ class ManagedProcess:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 def _has_module(name: str) -> bool:

@@ -40,6 +40,7 @@ from llmaz_serverless.loadtest.replicas import (
     ReplicaSource,
     StateUrlSource,
 )
+from llmaz_serverless.localserver import stop_process
 
 
 @dataclass
@@ -306,11 +307,7 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
             while proc.poll() is None:
                 if time.monotonic() > hard_deadline:
                     stream.write(f"\nlocust overran its {bound:.0f}s bound: stopping it\n")
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
+                    stop_process(proc, timeout=15)
                     break
                 elapsed = time.time() - _test_start(run_dir, started_wall)
                 at = schedule.at(elapsed)
