@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 
-import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
@@ -22,6 +21,7 @@ from llmaz_serverless.gateway.metrics import GatewayMetrics
 from llmaz_serverless.gateway.middleware import gateway_middleware, stamp_request_id
 from llmaz_serverless.gateway.routing import ModelRoutes
 from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless.gateway.upstream import UpstreamPool
 
 # Route modules, in registration order.
 ROUTE_MODULES = (ops, proxy, events_api, async_api, openapi)
@@ -51,24 +51,18 @@ def build_app(
 
     async def clients(_: web.Application) -> AsyncIterator[None]:
         up = settings.upstream
-        connector = aiohttp.TCPConnector(
-            limit=up.max_connections,
-            limit_per_host=up.max_connections_per_host,
+        # No total or read timeout: streams last as long as they last; the
+        # cold-start budget and request deadline are enforced per request.
+        ctx._upstream = UpstreamPool(
             keepalive_timeout=up.keepalive_timeout,
-            ttl_dns_cache=60,
-        )
-        ctx._http = aiohttp.ClientSession(
-            connector=connector,
-            # No total or read timeout: streams last as long as they last; the
-            # cold-start budget and request deadline are enforced per request.
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=up.connect_timeout),
-            # Bytes pass through as the model sent them.
-            auto_decompress=False,
+            connect_timeout=up.connect_timeout,
+            max_connections=up.max_connections,
+            max_connections_per_host=up.max_connections_per_host,
         )
         ctx._redis = aioredis.Redis.from_url(runtime.redis.url, socket_connect_timeout=2.0)
         ctx._cache = ResponseCache(ctx._redis, settings.cache, ctx.metrics.cache_errors)
         yield
-        await ctx._http.close()
+        await ctx._upstream.close()
         await ctx._redis.aclose()
 
     app.cleanup_ctx.append(clients)

@@ -8,7 +8,7 @@ A route module (e.g. `gateway/async_api.py`, `gateway/events_api.py`) exposes
         ctx.public_paths.add("/v1/events/health")  # optional: skip API-key auth
 
 and is listed once in `gateway/app.py:ROUTE_MODULES`. `setup` runs while the
-app is built, before the loop serves anything; `ctx.http` and `ctx.redis`
+app is built, before the loop serves anything; `ctx.upstream` and `ctx.redis`
 exist from app startup to app cleanup, so use them inside handlers or in
 startup hooks (`cleanup_ctx` entries run after the gateway's own).
 Handlers find the context with `GatewayContext.of(request)`.
@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import aiohttp
 from aiohttp import web
 
 from llmaz_serverless.config import RuntimeConfig
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from llmaz_serverless.gateway.cache import ResponseCache
+    from llmaz_serverless.gateway.upstream import UpstreamPool
 
 
 @dataclass
@@ -57,16 +57,16 @@ class GatewayContext:
     public_paths: set[str] = field(default_factory=lambda: {"/healthz", "/readyz", "/metrics"})
     # True from SIGTERM on: /readyz answers 503 while in-flight work finishes.
     draining: bool = False
-    _http: aiohttp.ClientSession | None = None
+    _upstream: UpstreamPool | None = None
     _redis: aioredis.Redis | None = None
     _cache: ResponseCache | None = None
 
     @property
-    def http(self) -> aiohttp.ClientSession:
-        """The one shared upstream client (tuned connector, no auto-decompression)."""
-        if self._http is None:
-            raise RuntimeError("GatewayContext.http is only available while the app runs (after startup)")
-        return self._http
+    def upstream(self) -> UpstreamPool:
+        """The one keep-alive pool to the models' upstreams (bodies pass through undecoded)."""
+        if self._upstream is None:
+            raise RuntimeError("GatewayContext.upstream is only available while the app runs (after startup)")
+        return self._upstream
 
     @property
     def redis(self) -> aioredis.Redis:

@@ -1,15 +1,16 @@
 """The OpenAI proxy: route by model, wait out cold starts, fail over, stream, cache.
 
 POST /v1/completions, /v1/chat/completions, /v1/embeddings (and the same
-under each model's `pathPrefix`). The upstream request is sent with the one
-shared ClientSession. Until response headers arrive, the request may be held
+under each model's `pathPrefix`). The upstream request goes over the gateway's
+keep-alive pool (`upstream.py`). Until response headers arrive, the request may be held
 for the model's whole budget (`timeouts.coldStart + timeouts.responseHeader`):
 connection errors and 502/503 answers (a server still loading, a pod gone)
 are retried with backoff inside that budget; on expiry, or on a 504 from the
 interceptor (its own hold ran out), the request goes to the model's
 `failover` model if set, else gets 503 with `Retry-After`. Once headers
-arrive the answer is relayed as it comes: an SSE stream chunk by chunk, with
-no buffering. A client that disconnects cancels its handler, which closes the
+arrive the answer is relayed as it comes: each piece of an SSE stream is
+written to the client from the upstream connection's `data_received`, with
+no buffering and no task hop in between. A client that disconnects cancels its handler, which closes the
 upstream connection, so the model server aborts the generation.
 """
 
@@ -20,13 +21,14 @@ import json
 import logging
 from typing import Any
 
-import aiohttp
 from aiohttp import web
+from aiohttp.http_writer import StreamWriter
 
 from llmaz_serverless.gateway.cache import BYPASS, CacheDecision, CachedResponse, cache_key, decide
 from llmaz_serverless.gateway.context import LOG_FIELDS, REQUEST_ID, GatewayContext
 from llmaz_serverless.gateway.errors import error_body, openai_error
 from llmaz_serverless.gateway.routing import CACHEABLE_PATHS, OPENAI_PATHS, Route
+from llmaz_serverless.gateway.upstream import UpstreamCut, UpstreamError, UpstreamResponse
 
 log = logging.getLogger("llmaz_serverless.gateway.proxy")
 
@@ -182,7 +184,7 @@ def _upstream_headers(request: web.Request, ctx: GatewayContext, route: Route) -
 
 async def _open(
     ctx: GatewayContext, route: Route, api_path: str, raw: bytes, headers: dict[str, str]
-) -> tuple[aiohttp.ClientResponse | None, str]:
+) -> tuple[UpstreamResponse | None, str]:
     """The upstream response once its headers arrive, or (None, why) when the budget ran out."""
     loop = asyncio.get_running_loop()
     upstream = ctx.settings.upstream
@@ -198,11 +200,11 @@ async def _open(
             return None, why
         try:
             async with asyncio.timeout(remaining):
-                resp = await ctx.http.post(url, data=raw, headers=headers, allow_redirects=False)
+                resp = await ctx.upstream.post(url, raw, headers)
         except TimeoutError:
             errors.labels(route.name, "timeout").inc()
             return None, f"no response headers within {budget:g}s"
-        except aiohttp.ClientConnectionError as err:
+        except UpstreamError as err:
             errors.labels(route.name, "connect").inc()
             why = f"upstream {route.base_url} unreachable: {err}"
         else:
@@ -278,7 +280,7 @@ async def _forward(
 async def _relay(
     request: web.Request,
     ctx: GatewayContext,
-    resp: aiohttp.ClientResponse,
+    resp: UpstreamResponse,
     route: Route,
     served_by: Route,
     api_path: str,
@@ -297,20 +299,17 @@ async def _relay(
 
     if content_type.startswith(_SSE):
         out = web.StreamResponse(status=resp.status, headers=headers)
-        await out.prepare(request)
+        writer = await out.prepare(request)
         request[_STARTED] = out
-        parts: list[bytes] | None = [] if store else None
-        size = 0
+        stream = _SseRelay(request, writer, limit if store else -1)
+        resp.stream(stream.send, stream.end)
         try:
-            async for chunk in resp.content.iter_any():
-                await out.write(chunk)
-                if parts is not None:
-                    size += len(chunk)
-                    if size > limit:
-                        parts = None
-                    else:
-                        parts.append(chunk)
-        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as err:
+            while not await resp.wait():  # False: the client is slow to read
+                if stream.client_gone:
+                    raise ConnectionResetError("the client closed the connection mid-stream")
+                await writer.drain()
+                resp.resume()
+        except UpstreamCut as err:
             # The model went away mid-stream (pod killed, connection reset). The
             # status is sent already: end the stream with an error event, as
             # vLLM does for errors inside a stream, and never cache it.
@@ -318,15 +317,15 @@ async def _relay(
             await out.write(
                 b"data: " + error_body(502, _cut_message(served_by, err), "upstream_cut") + b"\n\n"
             )
-            parts = None
+            stream.parts = None
         await out.write_eof()
-        if parts is not None:
-            await _store(ctx, route, key, CachedResponse(content_type, b"".join(parts)))
+        if stream.parts is not None:
+            await _store(ctx, route, key, CachedResponse(content_type, b"".join(stream.parts)))
         return out
 
     try:
         data = await resp.read()
-    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as err:
+    except UpstreamCut as err:
         _upstream_cut(request, ctx, served_by, err)
         return openai_error(502, _cut_message(served_by, err), code="upstream_cut")
     out = web.Response(status=resp.status, body=data, headers=headers)
@@ -336,6 +335,47 @@ async def _relay(
         await out.write_eof()
         await _store(ctx, route, key, CachedResponse(content_type, data))
     return out
+
+
+class _SseRelay:
+    """Writes each stream piece to the client as it arrives (called from the upstream's data_received).
+
+    Pieces go straight to the client's transport, chunk-framed when the
+    response is chunked (every HTTP/1.1 client), which is what aiohttp's
+    writer would send, without a task wake-up per token. Keeps a copy for
+    the cache while the answer stays within `limit` bytes (-1: no copy).
+    """
+
+    def __init__(self, request: web.Request, writer: object, limit: int) -> None:
+        self.transport = request.transport
+        self.writer = writer if isinstance(writer, StreamWriter) else None
+        self.chunked = self.writer is not None and self.writer.chunked
+        self.high_water = self.transport.get_write_buffer_limits()[1] if self.transport else 0
+        self.parts: list[bytes] | None = [] if limit >= 0 else None
+        self.limit = limit
+        self.size = 0
+        self.client_gone = False
+
+    def send(self, piece: bytes) -> bool:
+        """Relay one piece; True asks the upstream to stop reading (client gone or slow)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            self.client_gone = True
+            return True
+        transport.write(b"%x\r\n%b\r\n" % (len(piece), piece) if self.chunked else piece)
+        if self.parts is not None:
+            self.size += len(piece)
+            if self.size > self.limit:
+                self.parts = None
+            else:
+                self.parts.append(piece)
+        return transport.get_write_buffer_size() > self.high_water
+
+    def end(self) -> None:
+        """The upstream's body is complete: end the client's stream now, not a task wake-up later."""
+        transport = self.transport
+        if self.writer is not None and transport is not None and not transport.is_closing():
+            self.writer.set_eof()  # the closing chunk; the response's write_eof then has nothing left to send
 
 
 def _cut_message(route: Route, err: BaseException) -> str:

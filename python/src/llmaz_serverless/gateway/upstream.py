@@ -1,0 +1,539 @@
+"""The proxy's HTTP/1.1 client: pooled keep-alive connections, bodies pushed to a sink.
+
+Why not aiohttp's client here: a streamed token through aiohttp's client
+takes a parser pass, a StreamReader, a task wake-up and re-chunking on the
+way out, about 55 us of gateway CPU per chunk on the development VM against
+26 us for a relay that forwards from `data_received` (bench_gateway.py
+numbers in docs/benchmarks/gateway.md). Here each piece of the body is
+handed to the caller's sink from `data_received`, so a token leaves for the
+client in the same event-loop turn it arrived from the model.
+
+Scope, on purpose: one request per connection at a time (no pipelining),
+HTTP/1.1 and HTTP/1.0 answers, Content-Length, chunked and read-until-close
+bodies, http and https. A pooled connection the upstream closed while idle
+is noticed (EOF) and dropped; a request that fails on a reused connection
+before any answer byte is sent again once on a new connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+
+from multidict import CIMultiDict
+
+# Sink of body pieces; returns True when the receiver is congested (the
+# connection then stops reading until `UpstreamResponse.resume()`).
+Sink = Callable[[bytes], bool]
+
+_MAX_HEAD = 64 * 1024
+_MAX_CHUNK_LINE = 4096
+_NO_BODY = frozenset({204, 304})
+# Body framing of an answer.
+_LENGTH, _CHUNKED, _UNTIL_CLOSE = "length", "chunked", "until-close"
+# States of the chunked decoder.
+_SIZE, _DATA, _DATA_END, _TRAILER = range(4)
+
+
+class UpstreamError(Exception):
+    """No usable answer: the connection failed or closed before the answer's head."""
+
+
+class UpstreamProtocolError(UpstreamError):
+    """The upstream sent something that is not HTTP/1.x."""
+
+
+class UpstreamCut(UpstreamError):
+    """The upstream closed the connection in the middle of the body."""
+
+
+class UpstreamResponse:
+    """One answer: status and headers at once, the body as it comes."""
+
+    def __init__(self, conn: _Connection, status: int, reason: str, headers: CIMultiDict[str]) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self._conn = conn
+        self._pieces: list[bytes] = []
+        self._sink: Sink | None = None
+        self._on_end: Callable[[], None] | None = None
+        self._complete = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[bool] | None = None
+        self._done = False
+
+    @property
+    def complete(self) -> bool:
+        return self._complete
+
+    def stream(self, sink: Sink, on_end: Callable[[], None] | None = None) -> None:
+        """From now on every body piece goes to `sink` (pieces already read first).
+
+        `on_end` is called, also from `data_received`, the moment the body is
+        complete, so the caller can end its own answer in the same turn.
+        """
+        self._sink = sink
+        self._on_end = on_end
+        pending, self._pieces = self._pieces, []
+        for piece in pending:
+            self._deliver(piece)
+        if self._complete and on_end is not None:
+            on_end()
+
+    async def wait(self) -> bool:
+        """True once the whole body is in; False when the sink reported congestion.
+
+        Raises UpstreamCut when the connection closed mid-body.
+        """
+        while True:
+            if self._error is not None:
+                raise self._error
+            if self._complete:
+                return True
+            if self._conn.paused:
+                return False
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    def resume(self) -> None:
+        """Read again after the sink drained."""
+        self._conn.resume()
+
+    async def read(self) -> bytes:
+        """The whole body (for answers that are not streamed to the client)."""
+        while not await self.wait():
+            self.resume()
+        body = b"".join(self._pieces)
+        self._pieces = []
+        return body
+
+    def release(self) -> None:
+        """Done with this answer: a complete one frees its connection for reuse, else it is closed."""
+        if self._done:
+            return
+        self._done = True
+        self._conn.finish(reuse=self._complete)
+
+    def close(self) -> None:
+        """Drop the connection now (mid-body: the upstream sees the client go and stops)."""
+        if self._done:
+            return
+        self._done = True
+        self._conn.finish(reuse=False)
+
+    # Called by the connection, inside data_received / connection_lost.
+    def _deliver(self, piece: bytes) -> None:
+        if self._sink is None:
+            self._pieces.append(piece)
+        elif self._sink(piece):
+            self._conn.pause()
+            self._wake()
+
+    def _finish(self, error: BaseException | None = None) -> None:
+        if error is not None:
+            self._error = error
+        elif not self._complete:
+            self._complete = True
+            if self._on_end is not None:
+                self._on_end()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(True)
+
+
+class _Connection(asyncio.Protocol):
+    """One upstream connection; parses the answer's head and frames its body."""
+
+    def __init__(self, pool: UpstreamPool, key: tuple[str, str, int]) -> None:
+        self._pool = pool
+        self.key = key
+        self.transport: asyncio.Transport | None = None
+        self.paused = False
+        self.used = False  # has carried an answer before (a stale-reuse candidate)
+        self.idle_timer: asyncio.TimerHandle | None = None
+        self._buf = b""
+        self._head: asyncio.Future[UpstreamResponse] | None = None
+        self._resp: UpstreamResponse | None = None
+        self._reusable = False
+        self._framing = _LENGTH
+        self._remaining = 0
+        self._chunk_state = _SIZE
+        self._trailer_done = False
+
+    # --- asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self._resp is not None:
+            self._body(data)
+            return
+        if self._head is None or self._head.done():
+            # Bytes while idle, or for a request given up: out of step, never reuse it.
+            self._close()
+            return
+        self._buf += data
+        try:
+            self._parse_head()
+        except UpstreamProtocolError as err:
+            self._fail_head(err)
+
+    def eof_received(self) -> bool | None:
+        return False  # close the transport; connection_lost does the rest
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._pool.forget(self)
+        if self._head is not None and not self._head.done():
+            why = f": {exc}" if exc else ""
+            self._head.set_exception(UpstreamError(f"connection closed before the answer's head{why}"))
+        resp = self._resp
+        if resp is not None and not (resp.complete or resp._error):
+            if self._framing == _UNTIL_CLOSE:
+                resp._finish()
+            else:
+                why = f": {exc}" if exc else ""
+                resp._finish(UpstreamCut(f"connection closed in the middle of the body{why}"))
+
+    # --- used by the pool and the response
+    async def request(self, data: bytes) -> UpstreamResponse:
+        assert self.transport is not None
+        self._head = asyncio.get_running_loop().create_future()
+        self._resp = None
+        self._buf = b""
+        self.transport.write(data)
+        try:
+            return await self._head
+        finally:
+            self._head = None
+
+    def pause(self) -> None:
+        if not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+
+    def finish(self, reuse: bool) -> None:
+        self.resume()
+        self._resp = None
+        if reuse and self._reusable and self.transport is not None and not self.transport.is_closing():
+            self.used = True
+            self._pool.give_back(self)
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        self._pool.forget(self)
+
+    # --- parsing
+    def _parse_head(self) -> None:
+        while self._resp is None:
+            end = self._buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._buf) > _MAX_HEAD:
+                    raise UpstreamProtocolError(f"answer head longer than {_MAX_HEAD} bytes")
+                return
+            head, self._buf = self._buf[:end], self._buf[end + 4 :]
+            resp = self._make_response(head)
+            if resp is None:  # 1xx interim answer: the real one follows
+                continue
+            self._resp = resp
+            rest, self._buf = self._buf, b""
+            assert self._head is not None
+            self._head.set_result(resp)
+            if self._framing == _LENGTH and self._remaining == 0:
+                resp._finish()
+            elif rest:
+                self._body(rest)
+
+    def _make_response(self, head: bytes) -> UpstreamResponse | None:
+        lines = head.decode("latin-1").split("\r\n")
+        version, _, rest = lines[0].partition(" ")
+        code, _, reason = rest.partition(" ")
+        if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
+            raise UpstreamProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+        status = int(code)
+        headers: CIMultiDict[str] = CIMultiDict()
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip() or line[0] in " \t":
+                raise UpstreamProtocolError(f"malformed header line: {line[:80]!r}")
+            headers.add(name, value.strip(" \t"))
+        if 100 <= status < 200:
+            return None
+        tokens = {t.strip().lower() for t in headers.get("Connection", "").split(",")}
+        self._reusable = version == "HTTP/1.1" and "close" not in tokens
+        self._framing, self._remaining, self._chunk_state = _LENGTH, 0, _SIZE
+        self._trailer_done = False
+        coding = headers.get("Transfer-Encoding")
+        if status in _NO_BODY:
+            pass
+        elif coding is not None:
+            if coding.split(",")[-1].strip().lower() == "chunked":
+                self._framing = _CHUNKED
+            else:
+                self._framing, self._reusable = _UNTIL_CLOSE, False
+        elif "Content-Length" in headers:
+            lengths = {v.strip() for v in headers.getall("Content-Length")}
+            value = lengths.pop()
+            if lengths or not value.isdigit():
+                raise UpstreamProtocolError(f"bad Content-Length: {headers.getall('Content-Length')}")
+            self._remaining = int(value)
+        else:
+            self._framing, self._reusable = _UNTIL_CLOSE, False
+        return UpstreamResponse(self, status, reason, headers)
+
+    def _body(self, data: bytes) -> None:
+        resp = self._resp
+        assert resp is not None
+        if resp.complete:  # bytes after a complete answer: out of step, never reuse it
+            self._reusable = False
+            return
+        if self._framing == _CHUNKED:
+            try:
+                piece = self._dechunk(data)
+            except UpstreamProtocolError as err:
+                self._close()
+                resp._finish(UpstreamCut(str(err)))
+                return
+            if piece:
+                resp._deliver(piece)
+            if self._trailer_done:
+                resp._finish()
+        elif self._framing == _LENGTH:
+            take = data[: self._remaining]
+            self._remaining -= len(take)
+            if len(data) > len(take):
+                self._reusable = False
+            if take:
+                resp._deliver(take)
+            if self._remaining == 0:
+                resp._finish()
+        else:
+            resp._deliver(data)
+
+    def _dechunk(self, data: bytes) -> bytes:
+        """The payload bytes of `data` (chunked framing removed); state carries over calls."""
+        buf = self._buf + data if self._buf else data
+        self._buf = b""
+        pieces: list[bytes] = []
+        pos, size = 0, len(buf)
+        while pos < size:
+            state = self._chunk_state
+            if state == _DATA:
+                end = min(size, pos + self._remaining)
+                pieces.append(buf[pos:end])
+                self._remaining -= end - pos
+                pos = end
+                if self._remaining == 0:
+                    self._chunk_state = _DATA_END
+            elif state in (_SIZE, _TRAILER):
+                eol = buf.find(b"\r\n", pos)
+                if eol < 0:
+                    if size - pos > _MAX_CHUNK_LINE:
+                        raise UpstreamProtocolError("chunk size line too long")
+                    self._buf = buf[pos:]
+                    break
+                line = buf[pos:eol]
+                pos = eol + 2
+                if state == _TRAILER:
+                    if not line:  # the empty line after the trailer: the body is complete
+                        self._trailer_done = True
+                        if pos != size:
+                            raise UpstreamProtocolError("bytes after the end of a chunked body")
+                        break
+                    continue
+                digits = line.split(b";", 1)[0].strip()
+                try:
+                    self._remaining = int(digits, 16)
+                except ValueError:
+                    raise UpstreamProtocolError(f"bad chunk size line: {line[:40]!r}") from None
+                if self._remaining < 0:
+                    raise UpstreamProtocolError(f"bad chunk size line: {line[:40]!r}")
+                self._chunk_state = _DATA if self._remaining else _TRAILER
+            else:  # _DATA_END: the CRLF after a chunk's data
+                if size - pos < 2:
+                    self._buf = buf[pos:]
+                    break
+                if buf[pos : pos + 2] != b"\r\n":
+                    raise UpstreamProtocolError("chunk data not followed by CRLF")
+                pos += 2
+                self._chunk_state = _SIZE
+        return b"".join(pieces) if len(pieces) != 1 else pieces[0]
+
+    def _fail_head(self, err: UpstreamError) -> None:
+        self._close()
+        if self._head is not None and not self._head.done():
+            self._head.set_exception(err)
+
+
+class UpstreamPool:
+    """Keep-alive connections per (scheme, host, port); most recently used first."""
+
+    def __init__(
+        self,
+        *,
+        keepalive_timeout: float,
+        connect_timeout: float,
+        max_connections: int = 0,
+        max_connections_per_host: int = 0,
+    ) -> None:
+        self._keepalive = keepalive_timeout
+        self._connect_timeout = connect_timeout
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._open: set[_Connection] = set()
+        self._limit = asyncio.Semaphore(max_connections) if max_connections else None
+        self._per_host_limit = max_connections_per_host
+        self._per_host: dict[tuple[str, str, int], asyncio.Semaphore] = {}
+        self._held: dict[_Connection, list[asyncio.Semaphore]] = {}
+        self._ssl: ssl.SSLContext | None = None
+        self._closed = False
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> UpstreamResponse:
+        """POST `body` to `url`; returns once the answer's head is in.
+
+        Raises UpstreamError when no answer head came (connect failure, reset,
+        not HTTP); a request that failed on a reused connection before any
+        answer byte is sent once more on a new connection.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"upstream URL {url!r}: only http:// and https:// URLs with a host work")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        key = (parts.scheme, parts.hostname, port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        data = _serialize(target, parts.netloc, body, headers)
+        for attempt in (1, 2):
+            conn = await self._checkout(key)
+            try:
+                return await conn.request(data)
+            except UpstreamError:
+                reused = conn.used
+                conn.finish(reuse=False)
+                if not (reused and attempt == 1):
+                    raise
+            except BaseException:
+                conn.finish(reuse=False)
+                raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        self._closed = True
+        for conn in list(self._open):
+            if conn.transport is not None:
+                conn.transport.close()
+        self._idle.clear()
+
+    # --- connections
+    async def _checkout(self, key: tuple[str, str, int]) -> _Connection:
+        if self._closed:
+            raise UpstreamError("the gateway is shutting down")
+        held = await self._acquire(key)
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if conn.idle_timer is not None:
+                conn.idle_timer.cancel()
+                conn.idle_timer = None
+            if conn.transport is not None and not conn.transport.is_closing():
+                self._held[conn] = held
+                return conn
+        try:
+            conn = await self._connect(key)
+        except BaseException:
+            for sem in held:
+                sem.release()
+            raise
+        self._held[conn] = held
+        return conn
+
+    async def _acquire(self, key: tuple[str, str, int]) -> list[asyncio.Semaphore]:
+        sems = []
+        if self._limit is not None:
+            sems.append(self._limit)
+        if self._per_host_limit:
+            sems.append(self._per_host.setdefault(key, asyncio.Semaphore(self._per_host_limit)))
+        taken: list[asyncio.Semaphore] = []
+        try:
+            for sem in sems:
+                await sem.acquire()
+                taken.append(sem)
+        except BaseException:
+            for sem in taken:
+                sem.release()
+            raise
+        return taken
+
+    async def _connect(self, key: tuple[str, str, int]) -> _Connection:
+        scheme, host, port = key
+        loop = asyncio.get_running_loop()
+        context = None
+        if scheme == "https":
+            if self._ssl is None:
+                self._ssl = ssl.create_default_context()
+            context = self._ssl
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                _, conn = await loop.create_connection(
+                    lambda: _Connection(self, key), host, port, ssl=context,
+                    server_hostname=host if context else None,
+                )  # fmt: skip
+        except TimeoutError:
+            why = f"connect to {host}:{port} timed out after {self._connect_timeout:g}s"
+            raise UpstreamError(why) from None
+        except OSError as err:
+            raise UpstreamError(f"cannot connect to {host}:{port}: {err}") from err
+        self._open.add(conn)
+        return conn
+
+    def give_back(self, conn: _Connection) -> None:
+        self._release_limits(conn)
+        if self._closed:
+            conn._close()
+            return
+        self._idle.setdefault(conn.key, []).append(conn)
+        conn.idle_timer = asyncio.get_running_loop().call_later(self._keepalive, conn._close)
+
+    def forget(self, conn: _Connection) -> None:
+        self._release_limits(conn)
+        self._open.discard(conn)
+        if conn.idle_timer is not None:
+            conn.idle_timer.cancel()
+            conn.idle_timer = None
+        idle = self._idle.get(conn.key)
+        if idle and conn in idle:
+            idle.remove(conn)
+
+    def _release_limits(self, conn: _Connection) -> None:
+        for sem in self._held.pop(conn, ()):
+            sem.release()
+
+
+def _serialize(target: str, netloc: str, body: bytes, headers: Mapping[str, str]) -> bytes:
+    host = netloc
+    lines = [f"POST {target} HTTP/1.1"]
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
+            raise ValueError(f"header {name!r}: line breaks or ':' are not allowed in upstream headers")
+        lower = name.lower()
+        if lower == "host":
+            host = value
+        elif lower != "content-length":
+            lines.append(f"{name}: {value}")
+    lines.insert(1, f"Host: {host}")
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
