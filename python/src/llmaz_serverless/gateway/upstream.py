@@ -30,6 +30,7 @@ Sink = Callable[[bytes], bool]
 
 _MAX_HEAD = 64 * 1024
 _MAX_CHUNK_LINE = 4096
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 _NO_BODY = frozenset({204, 304})
 # Body framing of an answer.
 _LENGTH, _CHUNKED, _UNTIL_CLOSE = "length", "chunked", "until-close"
@@ -158,6 +159,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.paused = False
         self.used = False  # has carried an answer before (a stale-reuse candidate)
+        self.answered = False  # answer bytes came for the current request
         self.idle_timer: asyncio.TimerHandle | None = None
         self._buf = b""
         self._head: asyncio.Future[UpstreamResponse] | None = None
@@ -180,6 +182,7 @@ class _Connection(asyncio.Protocol):
             # Bytes while idle, or for a request given up: out of step, never reuse it.
             self._close()
             return
+        self.answered = True
         self._buf += data
         try:
             self._parse_head()
@@ -209,6 +212,7 @@ class _Connection(asyncio.Protocol):
         self._head = asyncio.get_running_loop().create_future()
         self._resp = None
         self._buf = b""
+        self.answered = False
         self.transport.write(data)
         try:
             return await self._head
@@ -257,14 +261,18 @@ class _Connection(asyncio.Protocol):
             self._head.set_result(resp)
             if self._framing == _LENGTH and self._remaining == 0:
                 resp._finish()
-            elif rest:
+            if rest:
                 self._body(rest)
 
     def _make_response(self, head: bytes) -> UpstreamResponse | None:
         lines = head.decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         code, _, reason = rest.partition(" ")
-        if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
+        if (
+            version not in ("HTTP/1.1", "HTTP/1.0")
+            or len(code) != 3
+            or not (code.isascii() and code.isdigit())
+        ):
             raise UpstreamProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
         status = int(code)
         headers: CIMultiDict[str] = CIMultiDict()
@@ -290,7 +298,7 @@ class _Connection(asyncio.Protocol):
         elif "Content-Length" in headers:
             lengths = {v.strip() for v in headers.getall("Content-Length")}
             value = lengths.pop()
-            if lengths or not value.isdigit():
+            if lengths or not (value.isascii() and value.isdigit()):
                 raise UpstreamProtocolError(f"bad Content-Length: {headers.getall('Content-Length')}")
             self._remaining = int(value)
         else:
@@ -353,17 +361,15 @@ class _Connection(asyncio.Protocol):
                 if state == _TRAILER:
                     if not line:  # the empty line after the trailer: the body is complete
                         self._trailer_done = True
-                        if pos != size:
-                            raise UpstreamProtocolError("bytes after the end of a chunked body")
+                        if pos != size:  # out of step, as after a Content-Length body
+                            self._reusable = False
                         break
                     continue
                 digits = line.split(b";", 1)[0].strip()
-                try:
-                    self._remaining = int(digits, 16)
-                except ValueError:
-                    raise UpstreamProtocolError(f"bad chunk size line: {line[:40]!r}") from None
-                if self._remaining < 0:
+                # hex digits only: int() would also take "0x5", "+5" and "5_0"
+                if not digits or digits.translate(None, _HEX_DIGITS):
                     raise UpstreamProtocolError(f"bad chunk size line: {line[:40]!r}")
+                self._remaining = int(digits, 16)
                 self._chunk_state = _DATA if self._remaining else _TRAILER
             else:  # _DATA_END: the CRLF after a chunk's data
                 if size - pos < 2:
@@ -418,13 +424,14 @@ class UpstreamPool:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         data = _serialize(target, parts.netloc, body, headers)
         for attempt in (1, 2):
-            conn = await self._checkout(key)
+            conn = await self._checkout(key, reuse=attempt == 1)
             try:
                 return await conn.request(data)
             except UpstreamError:
-                reused = conn.used
+                # The upstream may have run the request once answer bytes came: never twice.
+                retry = attempt == 1 and conn.used and not conn.answered
                 conn.finish(reuse=False)
-                if not (reused and attempt == 1):
+                if not retry:
                     raise
             except BaseException:
                 conn.finish(reuse=False)
@@ -439,11 +446,12 @@ class UpstreamPool:
         self._idle.clear()
 
     # --- connections
-    async def _checkout(self, key: tuple[str, str, int]) -> _Connection:
+    async def _checkout(self, key: tuple[str, str, int], reuse: bool = True) -> _Connection:
+        """A connection for `key`: the most recently used idle one, or (without `reuse`) a new one."""
         if self._closed:
             raise UpstreamError("the gateway is shutting down")
         held = await self._acquire(key)
-        idle = self._idle.get(key)
+        idle = self._idle.get(key) if reuse else None
         while idle:
             conn = idle.pop()
             if conn.idle_timer is not None:
