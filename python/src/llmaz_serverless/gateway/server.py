@@ -40,8 +40,18 @@ async def start_site(app: web.Application, settings: GatewaySettings) -> tuple[w
     return runner, int(port)
 
 
+# Young-generation threshold: container allocations (net of frees) between
+# collections. Each collection scans the objects of every request in flight
+# (about 3,000 at 64 streams), 1-13 ms of CPU on the development VM; at the
+# default of 700 that happened about twice a second under the benchmark's
+# load, and a stream ending during one waits for it. At 10,000 the same load
+# saw one collection in the whole run; the price is cyclic garbage living a
+# little longer (a few MB at most).
+YOUNG_GC_THRESHOLD = 10_000
+
+
 def freeze_startup_heap() -> None:
-    """Exempt everything allocated at startup from garbage collection.
+    """Exempt everything allocated at startup from garbage collection, and collect young objects less often.
 
     The process holds ~125k long-lived objects after imports (pydantic, aiohttp,
     the CLI's other commands); a full collection walks them all and pauses the
@@ -50,6 +60,8 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, older, oldest)
 
 
 async def serve(
