@@ -169,6 +169,35 @@ def collector_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
+async def overhead_histogram(http: aiohttp.ClientSession, gateway_url: str) -> dict[float, float]:
+    """Cumulative bucket counts of the gateway's own `overhead_seconds` histogram, from its /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with http.get(gateway_url.rsplit("/v1/", 1)[0] + "/metrics") as resp:
+        text = await resp.text()
+    for family in text_string_to_metric_families(text):
+        if family.name == "llmaz_serverless_gateway_overhead_seconds":
+            return {float(s.labels["le"]): s.value for s in family.samples if s.name.endswith("_bucket")}
+    return {}
+
+
+def histogram_quantile(before: dict[float, float], after: dict[float, float], q: float) -> float:
+    """Quantile of what was observed between two scrapes, linear inside a bucket (as PromQL does)."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return float("nan")
+    rank = q / 100 * counts[-1]
+    lower, below = 0.0, 0.0
+    for bound, count in zip(bounds, counts, strict=True):
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (rank - below) / max(count - below, 1e-12)
+        lower, below = bound, count
+    return bounds[-1]
+
+
 def summarize(name: str, samples: list[tuple[float, float]]) -> dict[str, float]:
     ttft = [s[0] * 1000 for s in samples]
     total = [s[1] * 1000 for s in samples]
@@ -264,6 +293,7 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], pids: dict[str
         samples: dict[str, list] = {"direct": [], "gateway": [], "bare": []}
         halves: list[dict[str, list]] = [{"direct": [], "gateway": []}, {"direct": [], "gateway": []}]
         cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        overhead0 = await overhead_histogram(http, via)
         for i in range(args.rounds):
             order = [("direct", direct), ("gateway", via), ("bare", bare)]
             order = order[i % 3 :] + order[: i % 3]  # rotate so no path always runs in the same slot
@@ -274,6 +304,8 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], pids: dict[str
                 if name in halves[0]:
                     halves[0 if i < args.rounds / 2 else 1][name] += got
         out["cpu"] = {name: cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()}
+        overhead1 = await overhead_histogram(http, via)
+        out["overhead_us"] = [histogram_quantile(overhead0, overhead1, q) * 1e6 for q in (50, 99)]
         out["samples"] = samples
         out["halves"] = halves
         # Cache hits while the gateway carries the same streaming load.
@@ -330,6 +362,9 @@ def run(args: argparse.Namespace) -> dict:
         "gateway_cpu_ms_per_stream": raw["cpu"]["gateway"] * 1000 / g["n"],
         "bare_cpu_ms_per_stream": raw["cpu"]["bare"] * 1000 / b["n"],
         "emulator_cpu_ms_per_stream": raw["cpu"]["sim"] * 1000 / (g["n"] + d["n"] + b["n"]),
+        # The gateway's own histogram: taking the request to handing it to the upstream pool.
+        "gateway_overhead_p50_us": raw["overhead_us"][0],
+        "gateway_overhead_p99_us": raw["overhead_us"][1],
         "hit_under_load": _hits(raw["loaded_hits"]),
         "hit_json": _hits(raw["hits_json"]),
         "hit_sse": _hits(raw["hits_sse"]),
@@ -386,6 +421,9 @@ def main() -> int:
           f"ttft p99 {result['bare_added_ttft_p99_ms']:+.2f} ms; "
           f"total p50 {result['bare_added_p50_ms']:+.2f} ms, "
           f"p99 {result['bare_added_p99_ms']:+.2f} ms")  # fmt: skip
+    print(f"gateway's own time per request (its overhead_seconds histogram, taking the request to "
+          f"handing it upstream): p50 {result['gateway_overhead_p50_us']:.0f} us, "
+          f"p99 {result['gateway_overhead_p99_us']:.0f} us")  # fmt: skip
     print(f"CPU per stream: gateway {result['gateway_cpu_ms_per_stream']:.3f} ms, "
           f"bare relay {result['bare_cpu_ms_per_stream']:.3f} ms, "
           f"emulator {result['emulator_cpu_ms_per_stream']:.3f} ms")  # fmt: skip

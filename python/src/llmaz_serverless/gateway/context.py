@@ -91,3 +91,5 @@ CONTEXT_KEY = web.AppKey("gateway_context", GatewayContext)
 REQUEST_ID = web.RequestKey("request_id", str)
 # Extra fields for this request's access-log line (`request[LOG_FIELDS]["model"] = name`).
 LOG_FIELDS = web.RequestKey("log_fields", dict)
+# time.perf_counter() when the middleware took the request.
+RECEIVED_AT = web.RequestKey("received_at", float)

@@ -19,6 +19,11 @@ _LATENCY_BUCKETS = (
     10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0,
 )  # fmt: skip
 
+# The gateway's own share: tens to hundreds of microseconds.
+_OVERHEAD_BUCKETS = (
+    0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
+)  # fmt: skip
+
 
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -39,6 +44,14 @@ class GatewayMetrics:
             "Time until the upstream's response headers, cold-start holds included, by model.",
             ["model"],
             buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.overhead = Histogram(
+            PREFIX + "overhead_seconds",
+            "The gateway's own time on a proxied request: from taking it to handing it to the upstream "
+            "connection pool (first attempt), by model.",
+            ["model"],
+            buckets=_OVERHEAD_BUCKETS,
             registry=r,
         )
         self.in_flight = Gauge(PREFIX + "in_flight_requests", "Requests being proxied, by model.", ["model"],

@@ -16,7 +16,7 @@ import time
 
 from aiohttp import web
 
-from llmaz_serverless.gateway.context import CONTEXT_KEY, LOG_FIELDS, REQUEST_ID
+from llmaz_serverless.gateway.context import CONTEXT_KEY, LOG_FIELDS, RECEIVED_AT, REQUEST_ID
 from llmaz_serverless.gateway.errors import openai_error
 from llmaz_serverless.gateway.metrics import NO_MODEL
 
@@ -48,7 +48,7 @@ async def gateway_middleware(request: web.Request, handler) -> web.StreamRespons
     fields: dict[str, object] = {}
     request[LOG_FIELDS] = fields
     public = request.path in ctx.public_paths
-    start = time.perf_counter()
+    start = request[RECEIVED_AT] = time.perf_counter()
     status = 500
     try:
         if not public:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_writer import StreamWriter
 
 from llmaz_serverless.gateway.cache import BYPASS, CacheDecision, CachedResponse, cache_key, decide
-from llmaz_serverless.gateway.context import LOG_FIELDS, REQUEST_ID, GatewayContext
+from llmaz_serverless.gateway.context import LOG_FIELDS, RECEIVED_AT, REQUEST_ID, GatewayContext
 from llmaz_serverless.gateway.errors import error_body, openai_error
 from llmaz_serverless.gateway.routing import CACHEABLE_PATHS, OPENAI_PATHS, Route
 from llmaz_serverless.gateway.upstream import UpstreamCut, UpstreamError, UpstreamResponse
@@ -238,7 +239,9 @@ async def _forward(
     loop = asyncio.get_running_loop()
     metrics = ctx.metrics
     started = loop.time()
-    resp, why = await _open(ctx, route, api_path, raw, _upstream_headers(request, ctx, route))
+    headers = _upstream_headers(request, ctx, route)
+    metrics.overhead.labels(route.name).observe(time.perf_counter() - request[RECEIVED_AT])
+    resp, why = await _open(ctx, route, api_path, raw, headers)
     served_by = route
     if resp is None:
         metrics.cold_start_timeouts.labels(route.name).inc()

@@ -110,4 +110,8 @@ async def test_metrics_count_requests_by_model_and_status(emulator, gateway):
     assert 'llmaz_serverless_gateway_requests_total{code="404",model="_none"} 1.0' in text
     assert 'llmaz_serverless_gateway_request_duration_seconds_count{model="a"} 1.0' in text
     assert 'llmaz_serverless_gateway_upstream_response_header_seconds_count{model="a"} 1.0' in text
+    # the gateway's own time: observed for the proxied request only, never for the unknown model
+    assert 'llmaz_serverless_gateway_overhead_seconds_count{model="a"} 1.0' in text
+    assert 'llmaz_serverless_gateway_overhead_seconds_count{model="_none"}' not in text
+    assert 'llmaz_serverless_gateway_overhead_seconds_bucket{le="0.1",model="a"} 1.0' in text
     assert ready == {"status": "ready", "models": 1, "redis": "ok"}
