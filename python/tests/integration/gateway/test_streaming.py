@@ -49,6 +49,28 @@ async def test_stream_bytes_identical_to_direct_when_greedy(emulator, gateway):
     assert len(strip[0]) == 16
 
 
+async def test_http10_client_gets_the_stream_unframed_until_the_connection_closes(emulator, gateway):
+    # HTTP/1.0 has no chunked encoding: pieces go out as they are and the end of
+    # the answer is the end of the connection.
+    sim = emulator(model="m")
+    gw = gateway([model("m", sim.url)])
+    host, port = gw.url.removeprefix("http://").rsplit(":", 1)
+    body = b'{"model": "m", "prompt": "p", "stream": true, "max_tokens": 3}'
+    async with asyncio.timeout(10):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+        )
+        raw = await reader.read()  # until the gateway closes the connection
+        writer.close()
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") and b"chunked" not in head.lower()
+    events = [e for e in payload.split(b"\n\n") if e]
+    assert len(events) == 4 and events[-1] == b"data: [DONE]"
+    assert all(e.startswith(b"data: ") for e in events)  # no chunk-size lines in between
+
+
 async def test_client_disconnect_cancels_upstream_generation(emulator, gateway):
     sim = emulator(model="m", ttft=0.01, itl=0.05)
     gw = gateway([model("m", sim.url)])
