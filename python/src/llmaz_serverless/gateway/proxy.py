@@ -303,6 +303,7 @@ async def _relay(
     if content_type.startswith(_SSE):
         out = web.StreamResponse(status=resp.status, headers=headers)
         writer = await out.prepare(request)
+        assert writer is not None  # prepare() of a new response always returns its writer
         request[_STARTED] = out
         stream = _SseRelay(request, writer, limit if store else -1)
         resp.stream(stream.send, stream.end)
