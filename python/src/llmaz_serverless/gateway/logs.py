@@ -63,7 +63,7 @@ class _Handoff(logging.handlers.QueueHandler):
         record.msg = record.getMessage()
         record.args = None
         if record.exc_info:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
             record.exc_info = None
         return record
 
@@ -81,6 +81,7 @@ class _Handoff(logging.handlers.QueueHandler):
             self.dropped += 1
 
 
+_TRACEBACKS = logging.Formatter()
 _listener: logging.handlers.QueueListener | None = None
 
 
@@ -99,7 +100,6 @@ def setup_logging(level: str = "info") -> None:
     root.setLevel(numeric)
     _listener = logging.handlers.QueueListener(records, writer)
     _listener.start()
-    atexit.register(stop_logging)
     # The JSON line carries none of these, so no record needs them: skip the
     # caller lookup (a stack walk), the pid syscall and the thread lookup on
     # every log call, as the logging HOWTO's "Optimization" section suggests.
@@ -109,6 +109,7 @@ def setup_logging(level: str = "info") -> None:
     logging.logMultiprocessing = False
 
 
+@atexit.register
 def stop_logging() -> None:
     """Write out every queued record and stop the writer thread (also run at exit)."""
     global _listener

@@ -195,15 +195,14 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self._pool.forget(self)
+        why = f": {exc}" if exc else ""
         if self._head is not None and not self._head.done():
-            why = f": {exc}" if exc else ""
             self._head.set_exception(UpstreamError(f"connection closed before the answer's head{why}"))
         resp = self._resp
         if resp is not None and not (resp.complete or resp._error):
             if self._framing == _UNTIL_CLOSE:
                 resp._finish()
             else:
-                why = f": {exc}" if exc else ""
                 resp._finish(UpstreamCut(f"connection closed in the middle of the body{why}"))
 
     # --- used by the pool and the response
