@@ -213,35 +213,27 @@ class LocalStack:
             "worker": {"drainTimeout": "10s", "notifications": {"enabled": False}},
         }  # fmt: skip
 
-    def _write_config(self) -> Path:
+    def _start_component(self, log_dir: Path, name: str, command: str, flags: list[str], port: int) -> None:
+        """`llmaz-serverless <command>` reading this run's runtime.yaml."""
         config = self.run_dir / "runtime.yaml"
         config.write_text(yaml.safe_dump(self.runtime_config(), sort_keys=False), encoding="utf-8")
-        return config
+        argv = [sys.executable, "-m", "llmaz_serverless", command, "--config", str(config), *flags]
+        self.processes.append(ManagedProcess(name, argv, port, log_dir).start())
 
     def _start_worker(self, log_dir: Path) -> None:
-        config = self._write_config()
         port = free_port()
-        worker = ManagedProcess(
-            "worker",
-            [sys.executable, "-m", "llmaz_serverless", "worker", "--config", str(config),
-             "--metrics-host", "127.0.0.1", "--metrics-port", str(port)],
-            port, log_dir,
-        ).start()  # fmt: skip
-        self.processes.append(worker)
+        self._start_component(
+            log_dir, "worker", "worker", ["--metrics-host", "127.0.0.1", "--metrics-port", str(port)], port
+        )
         self.components.append(
             {"name": "async worker", "detail": "`llmaz-serverless worker` (Redis Streams)"}
         )
 
     def _start_gateway(self, log_dir: Path) -> None:
-        config = self._write_config()
         port = free_port()
-        gw = ManagedProcess(
-            "gateway",
-            [sys.executable, "-m", "llmaz_serverless", "gateway", "--config", str(config),
-             "--host", "127.0.0.1", "--port", str(port)],
-            port, log_dir,
-        ).start()  # fmt: skip
-        self.processes.append(gw)
+        self._start_component(
+            log_dir, "gateway", "gateway", ["--host", "127.0.0.1", "--port", str(port)], port
+        )
         self.target_url = f"http://127.0.0.1:{port}"
         self.components.append(
             {"name": "gateway", "detail": f"`llmaz-serverless gateway` on {self.target_url}"}
