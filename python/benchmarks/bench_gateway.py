@@ -9,7 +9,9 @@ settings: JSON access log on, cache on), then runs the same closed-loop load
 `--itl` apart) alternately straight at the emulator and through the gateway,
 in the same run, so both see the same machine; a bare aiohttp relay (the same
 stack without any gateway feature) runs as a third path: the floor of this
-stack on this machine. Prints p50/p99 of time to
+stack on this machine. With `--nginx`, nginx (Debian's nginx-light, one
+worker, keep-alive upstream, no buffering) runs as a fourth: what one proxy
+hop written in C costs on this machine. Prints p50/p99 of time to
 first token and of total time per path, the gateway's added p50/p99 and the
 p99 ratio; then the p50/p99 of cache hits (greedy requests already cached,
 `--hit-concurrency` clients). Every loop is bounded in count. Targets
@@ -25,6 +27,7 @@ import gc
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -240,8 +243,11 @@ def serve_bare_proxy(port: int, upstream: str) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def start(args: argparse.Namespace, redis_url: str, workdir: Path) -> tuple[subprocess.Popen, ...]:
-    """Emulator, gateway and the bare reference relay as their own processes (logs in `workdir`)."""
+def start(args: argparse.Namespace, redis_url: str, workdir: Path) -> dict[str, subprocess.Popen]:
+    """Emulator, gateway and the reference relays as their own processes (logs in `workdir`).
+
+    Each process gets a `url` attribute: where the load is sent to reach that path.
+    """
     sim_port, gw_port = free_port(), free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(workdir / "sim.log", "wb") as sim_log:
@@ -250,6 +256,7 @@ def start(args: argparse.Namespace, redis_url: str, workdir: Path) -> tuple[subp
              "--ttft", str(args.ttft), "--itl", str(args.itl), "--max-concurrency", "4096"],
             stdout=sim_log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
+    upstream = f"http://127.0.0.1:{sim_port}/v1/completions"
     config = {
         "models": [{"name": "bench", "playground": "bench", "upstream": f"http://127.0.0.1:{sim_port}"}],
         "redis": {"url": redis_url},
@@ -266,44 +273,85 @@ def start(args: argparse.Namespace, redis_url: str, workdir: Path) -> tuple[subp
     bare_port = free_port()
     with open(workdir / "bare.log", "wb") as bare_log:
         bare = subprocess.Popen(
-            [sys.executable, __file__, "--serve-bare-proxy", str(bare_port),
-             f"http://127.0.0.1:{sim_port}/v1/completions"],
+            [sys.executable, __file__, "--serve-bare-proxy", str(bare_port), upstream],
             stdout=bare_log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
-    for port, proc in ((sim_port, sim), (gw_port, gw), (bare_port, bare)):
+    procs = {"direct": (sim, sim_port), "gateway": (gw, gw_port), "bare": (bare, bare_port)}
+    if args.nginx:
+        nginx_port = free_port()
+        procs["nginx"] = (start_nginx(nginx_port, sim_port, workdir), nginx_port)
+    for proc, port in procs.values():
         wait_for_port(port, 60, proc)
-    sim.url = f"http://127.0.0.1:{sim_port}/v1/completions"  # type: ignore[attr-defined]
-    gw.url = f"http://127.0.0.1:{gw_port}/v1/completions"  # type: ignore[attr-defined]
-    bare.url = f"http://127.0.0.1:{bare_port}/v1/completions"  # type: ignore[attr-defined]
-    return sim, gw, bare
+    for proc, port in procs.values():
+        proc.url = f"http://127.0.0.1:{port}/v1/completions"  # type: ignore[attr-defined]
+    return {name: proc for name, (proc, _) in procs.items()}
+
+
+def start_nginx(port: int, sim_port: int, workdir: Path) -> subprocess.Popen:
+    """nginx in the foreground as a plain streaming reverse proxy to the emulator.
+
+    One worker (like the one gateway process), keep-alive connections to the
+    upstream, no response or request buffering, no access log.
+    """
+    binary = shutil.which("nginx") or next(
+        (c for c in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(c, os.X_OK)), None
+    )
+    if binary is None:
+        raise SystemExit("--nginx: no nginx binary found; install it (apt-get install nginx-light) "
+                         "or run without --nginx")  # fmt: skip
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        f"worker_processes 1;\ndaemon off;\npid {workdir}/nginx.pid;\nerror_log {workdir}/nginx.log;\n"
+        "events { worker_connections 4096; }\n"
+        "http {\n"
+        "  access_log off;\n"
+        f"  upstream sim {{ server 127.0.0.1:{sim_port}; keepalive 256; }}\n"
+        f"  server {{\n    listen 127.0.0.1:{port};\n"
+        "    location / {\n"
+        "      proxy_pass http://sim;\n      proxy_http_version 1.1;\n"
+        '      proxy_set_header Connection "";\n'
+        "      proxy_buffering off;\n      proxy_request_buffering off;\n"
+        "    }\n  }\n}\n"
+    )
+    return subprocess.Popen([binary, "-c", str(conf), "-p", str(workdir), "-e", str(workdir / "nginx.log")])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its children (nginx's work happens in its worker)."""
+    total = cpu_seconds(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        total += sum(cpu_seconds(int(child)) for child in children.read_text().split())
+    return total
 
 
 async def measure(args: argparse.Namespace, urls: dict[str, str], pids: dict[str, int]) -> dict:
-    direct, via, bare = urls["direct"], urls["gateway"], urls["bare"]
+    """Every path in `urls` (direct first, gateway second, then the references), rounds alternating."""
+    via = urls["gateway"]
     body = json.dumps({"model": "bench", "prompt": "benchmark prompt", "stream": True,
                        "max_tokens": args.tokens, "temperature": 1.0}).encode()  # fmt: skip
     out: dict = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         stagger = 0.0 if args.burst else args.ttft + args.itl * (args.tokens - 1)
-        await phase(http, direct, body, args.streams, 1, 0)  # warm connections and code paths
-        await phase(http, via, body, args.streams, 1, 0)
-        await phase(http, bare, body, args.streams, 1, 0)
+        for url in urls.values():  # warm connections and code paths
+            await phase(http, url, body, args.streams, 1, 0)
         hit_bodies = cached_bodies("bench", 16, stream=False)
         await fill_cache(http, via, hit_bodies)
-        samples: dict[str, list] = {"direct": [], "gateway": [], "bare": []}
+        samples: dict[str, list] = {name: [] for name in urls}
         halves: list[dict[str, list]] = [{"direct": [], "gateway": []}, {"direct": [], "gateway": []}]
-        cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu0 = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
         overhead0 = await overhead_histogram(http, via)
         for i in range(args.rounds):
-            order = [("direct", direct), ("gateway", via), ("bare", bare)]
-            order = order[i % 3 :] + order[: i % 3]  # rotate so no path always runs in the same slot
+            order = list(urls.items())
+            shift = i % len(order)
+            order = order[shift:] + order[:shift]  # rotate so no path always runs in the same slot
             for name, url in order:
                 with collector_paused():
                     got = await phase(http, url, body, args.streams, args.per_stream, stagger)
                 samples[name] += got
                 if name in halves[0]:
                     halves[0 if i < args.rounds / 2 else 1][name] += got
-        out["cpu"] = {name: cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()}
+        out["cpu"] = {name: process_cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()}
         overhead1 = await overhead_histogram(http, via)
         out["overhead_us"] = [histogram_quantile(overhead0, overhead1, q) * 1e6 for q in (50, 99)]
         out["samples"] = samples
@@ -327,28 +375,31 @@ def _hits(result: tuple[list[float], int]) -> dict:
     return {"n": len(ms), "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99), "not_hits": result[1]}
 
 
+# Reference relays: what each is, for the printed lines.
+REFERENCES = {
+    "bare": "bare aiohttp relay (same stack, no features)",
+    "nginx": "nginx (one C proxy hop, no buffering)",
+}
+
+
 def run(args: argparse.Namespace) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     with RedisServer() as redis_server:
-        sim, gw, bare = start(args, redis_server.url, workdir)
-        urls = {"direct": sim.url, "gateway": gw.url, "bare": bare.url}  # type: ignore[attr-defined]
+        procs = start(args, redis_server.url, workdir)
+        urls = {name: proc.url for name, proc in procs.items()}  # type: ignore[attr-defined]
         try:
-            pids = {"sim": sim.pid, "gateway": gw.pid, "bare": bare.pid}
+            pids = {name: proc.pid for name, proc in procs.items()}
             raw = asyncio.run(measure(args, urls, pids))
         finally:
-            for proc in (gw, bare, sim):
+            for proc in reversed(procs.values()):  # the emulator last
                 proc.terminate()
                 proc.wait(timeout=30)
-    d = summarize("direct", raw["samples"]["direct"])
-    g = summarize("gateway", raw["samples"]["gateway"])
-    b = summarize("bare", raw["samples"]["bare"])
+    paths = {name: summarize(name, raw["samples"][name]) for name in urls}
+    d, g = paths["direct"], paths["gateway"]
+    streams = sum(p["n"] for p in paths.values())
     return {
         "direct": d,
         "gateway": g,
-        "bare": b,
-        "bare_added_p50_ms": b["total_p50"] - d["total_p50"],
-        "bare_added_p99_ms": b["total_p99"] - d["total_p99"],
-        "bare_added_ttft_p99_ms": b["ttft_p99"] - d["ttft_p99"],
         "added_ttft_p50_ms": g["ttft_p50"] - d["ttft_p50"],
         "added_ttft_p99_ms": g["ttft_p99"] - d["ttft_p99"],
         "added_p50_ms": g["total_p50"] - d["total_p50"],
@@ -360,8 +411,19 @@ def run(args: argparse.Namespace) -> dict:
             for h in raw["halves"]
         ],
         "gateway_cpu_ms_per_stream": raw["cpu"]["gateway"] * 1000 / g["n"],
-        "bare_cpu_ms_per_stream": raw["cpu"]["bare"] * 1000 / b["n"],
-        "emulator_cpu_ms_per_stream": raw["cpu"]["sim"] * 1000 / (g["n"] + d["n"] + b["n"]),
+        # The emulator serves every path's streams.
+        "emulator_cpu_ms_per_stream": raw["cpu"]["direct"] * 1000 / streams,
+        "references": {
+            name: {
+                **paths[name],
+                "added_ttft_p99_ms": paths[name]["ttft_p99"] - d["ttft_p99"],
+                "added_p50_ms": paths[name]["total_p50"] - d["total_p50"],
+                "added_p99_ms": paths[name]["total_p99"] - d["total_p99"],
+                "cpu_ms_per_stream": raw["cpu"][name] * 1000 / paths[name]["n"],
+            }
+            for name in paths
+            if name in REFERENCES
+        },
         # The gateway's own histogram: taking the request to handing it to the upstream pool.
         "gateway_overhead_p50_us": raw["overhead_us"][0],
         "gateway_overhead_p99_us": raw["overhead_us"][1],
@@ -388,6 +450,9 @@ def main() -> int:
     parser.add_argument("--hit-concurrency", type=int, default=64, help="closed-loop cache-hit clients")
     parser.add_argument("--hit-requests", type=int, default=4096, help="cache-hit requests in total")
     parser.add_argument(
+        "--nginx", action="store_true", help="also measure nginx as a reference proxy (needs nginx installed)"
+    )
+    parser.add_argument(
         "--profile-gateway", metavar="PATH", help="run the gateway under cProfile, stats to PATH"
     )
     parser.add_argument("--serve-bare-proxy", nargs=2, metavar=("PORT", "UPSTREAM"), help=argparse.SUPPRESS)
@@ -407,7 +472,7 @@ def main() -> int:
           f"ttft {args.ttft * 1000:g} ms, itl {args.itl * 1000:g} ms, "
           f"{args.rounds} alternating rounds x {args.per_stream} per stream")  # fmt: skip
     print(f"{'path':<8} {'n':>6} {'ttft p50':>9} {'ttft p99':>9} {'total p50':>10} {'total p99':>10}  (ms)")
-    for row in (d, g, result["bare"]):
+    for row in (d, g, *result["references"].values()):
         print(f"{row['path']:<8} {row['n']:>6} {row['ttft_p50']:>9.2f} {row['ttft_p99']:>9.2f} "
               f"{row['total_p50']:>10.2f} {row['total_p99']:>10.2f}")  # fmt: skip
     print(f"gateway adds: ttft p50 {result['added_ttft_p50_ms']:+.2f} ms, "
@@ -417,15 +482,15 @@ def main() -> int:
           f"(target <= {TARGETS['ratio_p99']})")  # fmt: skip
     first, second = result["added_p99_halves_ms"]
     print(f"same statistic on each half of the rounds: added total p99 {first:+.2f} ms / {second:+.2f} ms")
-    print(f"bare aiohttp relay (same stack, no features) adds: "
-          f"ttft p99 {result['bare_added_ttft_p99_ms']:+.2f} ms; "
-          f"total p50 {result['bare_added_p50_ms']:+.2f} ms, "
-          f"p99 {result['bare_added_p99_ms']:+.2f} ms")  # fmt: skip
+    for name, ref in result["references"].items():
+        print(f"{REFERENCES[name]} adds: ttft p99 {ref['added_ttft_p99_ms']:+.2f} ms; "
+              f"total p50 {ref['added_p50_ms']:+.2f} ms, p99 {ref['added_p99_ms']:+.2f} ms")  # fmt: skip
     print(f"gateway's own time per request (its overhead_seconds histogram, taking the request to "
           f"handing it upstream): p50 {result['gateway_overhead_p50_us']:.0f} us, "
           f"p99 {result['gateway_overhead_p99_us']:.0f} us")  # fmt: skip
-    print(f"CPU per stream: gateway {result['gateway_cpu_ms_per_stream']:.3f} ms, "
-          f"bare relay {result['bare_cpu_ms_per_stream']:.3f} ms, "
+    refs = result["references"]
+    refs_cpu = "".join(f"{name} {ref['cpu_ms_per_stream']:.3f} ms, " for name, ref in refs.items())
+    print(f"CPU per stream: gateway {result['gateway_cpu_ms_per_stream']:.3f} ms, {refs_cpu}"
           f"emulator {result['emulator_cpu_ms_per_stream']:.3f} ms")  # fmt: skip
     h = result["hit_under_load"]
     print(f"cache hits during the {args.streams}-stream load (4 clients, JSON): n {h['n']}, "
