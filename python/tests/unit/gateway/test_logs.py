@@ -1,10 +1,16 @@
+import io
 import json
 import logging
-import logging.handlers
 
 import pytest
 
-from llmaz_serverless.gateway.logs import QUEUE_RECORDS, JsonFormatter, setup_logging, stop_logging
+from llmaz_serverless.gateway.logs import (
+    QUEUE_RECORDS,
+    BatchedWriter,
+    JsonFormatter,
+    setup_logging,
+    stop_logging,
+)
 
 
 def test_json_line_has_standard_and_extra_fields():
@@ -37,7 +43,7 @@ def restore_logging():
 
 def test_lines_written_by_the_writer_thread_with_extras_and_traceback(capsys, restore_logging):
     setup_logging("info")
-    assert isinstance(logging.getLogger().handlers[0], logging.handlers.QueueHandler)
+    assert isinstance(logging.getLogger().handlers[0], BatchedWriter)
     log = logging.getLogger("llmaz_serverless.gateway.access")
     log.info("request %s", "ok", extra={"request_id": "r1", "status": 200})
     log.debug("not at info level")
@@ -45,25 +51,46 @@ def test_lines_written_by_the_writer_thread_with_extras_and_traceback(capsys, re
         raise RuntimeError("boom")
     except RuntimeError:
         log.exception("failed %d", 7)
-    stop_logging()  # drains the queue, as at exit
+    stop_logging()  # writes out what is queued, as at exit
     lines = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
     assert [x["msg"] for x in lines] == ["request ok", "failed 7"]
     assert (lines[0]["request_id"], lines[0]["status"], lines[0]["level"]) == ("r1", 200, "info")
     assert "RuntimeError: boom" in lines[1]["exc"]
 
 
-def test_full_queue_drops_records_without_blocking_and_says_how_many(capsys, restore_logging):
-    setup_logging("info")
-    handler = logging.getLogger().handlers[0]
-    stop_logging()  # no writer: nothing drains the queue
-    log = logging.getLogger("t")
+class CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _record(msg: str) -> logging.LogRecord:
+    return logging.makeLogRecord({"name": "t", "levelno": logging.INFO, "levelname": "INFO", "msg": msg})
+
+
+def test_lines_logged_within_the_flush_window_go_out_in_one_write():
+    stream = CountingStream()
+    writer = BatchedWriter(stream, flush_seconds=0.5)
+    for i in range(50):
+        writer.handle(_record(f"line {i}"))
+    writer.close()
+    assert [json.loads(x)["msg"] for x in stream.getvalue().splitlines()] == [f"line {i}" for i in range(50)]
+    assert stream.writes == 1
+
+
+def test_full_queue_drops_lines_without_blocking_and_says_how_many():
+    writer = BatchedWriter(io.StringIO())
+    writer.close()  # no writer thread: nothing drains the queue, as when stderr is not read
     for i in range(QUEUE_RECORDS + 5):
-        log.info("line %d", i)
-    assert handler.dropped == 5
-    handler.queue.get_nowait()  # room for the note and one more record
-    handler.queue.get_nowait()
-    log.info("after")
-    queued = [handler.queue.get_nowait() for _ in range(handler.queue.qsize())]
-    assert queued[-2].getMessage().startswith("dropped 5 log records")
-    assert queued[-1].getMessage() == "after"
-    assert handler.dropped == 0
+        writer.handle(_record(f"line {i}"))
+    assert writer.dropped == 5
+    assert len(writer.lines) == QUEUE_RECORDS
+    del writer.lines[:2]  # room for the note and one more line
+    writer.handle(_record("after"))
+    assert json.loads(writer.lines[-2])["msg"].startswith("dropped 5 log records")
+    assert json.loads(writer.lines[-1])["msg"] == "after"
+    assert writer.dropped == 0
