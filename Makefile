@@ -83,10 +83,10 @@ report: deps ## write the report for RUN_DIR (default: the newest run under runs
 docs: deps ## regenerate chart READMEs and docs/design/api.md from the values comments
 	$(PY) scripts/gen_chart_docs.py
 
-BENCHMARKS ?= validate events worker gateway
+BENCHMARKS ?= validate events worker gateway cold_path
 
 .PHONY: bench
-bench: deps ## run the benchmarks (BENCHMARKS="validate events worker gateway") and print their numbers
+bench: deps ## run the benchmarks (BENCHMARKS="validate events worker gateway cold_path") and print their numbers
 	@for b in $(BENCHMARKS); do echo "== bench_$$b"; $(PY) python/benchmarks/bench_$$b.py || exit 1; done
 
 .PHONY: clean
