@@ -27,6 +27,7 @@ import gc
 import time
 
 from aiohttp import web
+from bench_gateway import pct  # this directory is on sys.path when a script here runs
 
 BODY = b'{"model": "bench", "prompt": "benchmark prompt", "stream": true, "max_tokens": 32, "temperature": 1}'
 REQUEST = (
@@ -59,11 +60,6 @@ class MemoryTransport(asyncio.Transport):
 
     def resume_reading(self) -> None:
         pass
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
 async def measure(requests: int, evict_mib: int) -> tuple[list[float], list[float]]:
