@@ -1,17 +1,18 @@
 """The OpenAI proxy: route by model, wait out cold starts, fail over, stream, cache.
 
 POST /v1/completions, /v1/chat/completions, /v1/embeddings (and the same
-under each model's `pathPrefix`). The upstream request goes over the gateway's
-keep-alive pool (`upstream.py`). Until response headers arrive, the request may be held
-for the model's whole budget (`timeouts.coldStart + timeouts.responseHeader`):
-connection errors and 502/503 answers (a server still loading, a pod gone)
-are retried with backoff inside that budget; on expiry, or on a 504 from the
-interceptor (its own hold ran out), the request goes to the model's
-`failover` model if set, else gets 503 with `Retry-After`. Once headers
-arrive the answer is relayed as it comes: each piece of an SSE stream is
-written to the client from the upstream connection's `data_received`, with
-no buffering and no task hop in between. A client that disconnects cancels its handler, which closes the
-upstream connection, so the model server aborts the generation.
+under each model's `pathPrefix`). The upstream request goes over the
+gateway's keep-alive pool (`upstream.py`). Until response headers arrive, the
+request may be held for the model's whole budget (`timeouts.coldStart +
+timeouts.responseHeader`): connection errors and 502/503 answers (a server
+still loading, a pod gone) are retried with backoff inside that budget; on
+expiry, or on a 504 from the interceptor (its own hold ran out), the request
+goes to the model's `failover` model if set, else gets 503 with
+`Retry-After`. Once headers arrive the answer is relayed as it comes: each
+piece of an SSE stream is written to the client from the upstream
+connection's `data_received`, with no buffering and no task hop in between. A
+client that disconnects cancels its handler, which closes the upstream
+connection, so the model server aborts the generation.
 """
 
 from __future__ import annotations
