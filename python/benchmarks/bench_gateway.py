@@ -11,7 +11,9 @@ in the same run, so both see the same machine; a bare aiohttp relay (the same
 stack without any gateway feature) runs as a third path: the floor of this
 stack on this machine. With `--nginx`, nginx (Debian's nginx-light, one
 worker, keep-alive upstream, no buffering) runs as a fourth: what one proxy
-hop written in C costs on this machine. Prints p50/p99 of time to
+hop written in C costs on this machine. With `--baseline REV`, the gateway as
+of git revision REV runs as one more path: a change measured against the code
+it replaces, in the same run. Prints p50/p99 of time to
 first token and of total time per path, the gateway's added p50/p99 and the
 p99 ratio; then the p50/p99 of cache hits (greedy requests already cached,
 `--hit-concurrency` clients). Every loop is bounded in count. Targets
@@ -280,11 +282,41 @@ def start(args: argparse.Namespace, redis_url: str, workdir: Path) -> dict[str, 
     if args.nginx:
         nginx_port = free_port()
         procs["nginx"] = (start_nginx(nginx_port, sim_port, workdir), nginx_port)
+    if args.baseline:
+        base_port = free_port()
+        base_config = {**config, "gateway": {**config["gateway"], "port": base_port}}
+        (workdir / "baseline.yaml").write_text(yaml.safe_dump(base_config))
+        base_env = {**env, "PYTHONPATH": str(export_source(args.baseline, workdir / "baseline-src"))}
+        with open(workdir / "baseline.log", "wb") as base_log:
+            base = subprocess.Popen(
+                [sys.executable, "-m", "llmaz_serverless", "gateway",
+                 "--config", str(workdir / "baseline.yaml")],
+                stdout=base_log, stderr=subprocess.STDOUT, env=base_env,
+            )  # fmt: skip
+        procs["baseline"] = (base, base_port)
     for proc, port in procs.values():
         wait_for_port(port, 60, proc)
     for proc, port in procs.values():
         proc.url = f"http://127.0.0.1:{port}/v1/completions"  # type: ignore[attr-defined]
     return {name: proc for name, (proc, _) in procs.items()}
+
+
+def export_source(rev: str, dest: Path) -> Path:
+    """The package source of git revision `rev`, written under `dest`; returns the dir for PYTHONPATH.
+
+    Lets a change be measured against the code it replaces in the same run:
+    separate runs of this script differ by more than most single changes are worth.
+    """
+    repo = Path(__file__).resolve().parents[2]
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", rev, "python/src"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if archive.returncode != 0:
+        raise SystemExit(f"--baseline {rev}: git archive failed: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest / "python" / "src"
 
 
 def start_nginx(port: int, sim_port: int, workdir: Path) -> subprocess.Popen:
@@ -379,6 +411,7 @@ def _hits(result: tuple[list[float], int]) -> dict:
 REFERENCES = {
     "bare": "bare aiohttp relay (same stack, no features)",
     "nginx": "nginx (one C proxy hop, no buffering)",
+    "baseline": "gateway at the --baseline revision",
 }
 
 
@@ -451,6 +484,12 @@ def main() -> int:
     parser.add_argument("--hit-requests", type=int, default=4096, help="cache-hit requests in total")
     parser.add_argument(
         "--nginx", action="store_true", help="also measure nginx as a reference proxy (needs nginx installed)"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the gateway as of git revision REV (e.g. HEAD while changes are uncommitted), "
+        "as one more path in the same alternating run",
     )
     parser.add_argument(
         "--profile-gateway", metavar="PATH", help="run the gateway under cProfile, stats to PATH"
