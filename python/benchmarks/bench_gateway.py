@@ -73,6 +73,18 @@ def host_cpu_ticks() -> tuple[int, int]:
     return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
 
+def pooled(rounds: list[dict[str, list]], name: str) -> list[tuple[float, float]]:
+    """All of path `name`'s (ttft, total) samples over `rounds`."""
+    return [sample for r in rounds for sample in r[name]]
+
+
+def added_p99_ms(rounds: list[dict[str, list]]) -> float:
+    """The gateway's added total p99 over `rounds`, in ms."""
+    gateway = [s[1] for s in pooled(rounds, "gateway")]
+    direct = [s[1] for s in pooled(rounds, "direct")]
+    return (pct(gateway, 99) - pct(direct, 99)) * 1000
+
+
 def added_p99_interval(rounds: list[dict[str, list]], resamples: int = 1000) -> tuple[float, float]:
     """90% interval of the gateway's added total p99, by resampling whole rounds.
 
@@ -82,12 +94,7 @@ def added_p99_interval(rounds: list[dict[str, list]], resamples: int = 1000) -> 
     on the same machine. Fixed seed: the same samples print the same interval.
     """
     rng = random.Random(5)
-    added = []
-    for _ in range(resamples):
-        drawn = [rng.choice(rounds) for _ in rounds]
-        gateway = [s[1] * 1000 for r in drawn for s in r["gateway"]]
-        direct = [s[1] * 1000 for r in drawn for s in r["direct"]]
-        added.append(pct(gateway, 99) - pct(direct, 99))
+    added = [added_p99_ms([rng.choice(rounds) for _ in rounds]) for _ in range(resamples)]
     return pct(added, 5), pct(added, 95)
 
 
@@ -401,7 +408,6 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], pids: dict[str
             await phase(http, url, body, args.streams, 1, 0)
         hit_bodies = cached_bodies("bench", 16, stream=False)
         await fill_cache(http, via, hit_bodies)
-        samples: dict[str, list] = {name: [] for name in urls}
         rounds: list[dict[str, list]] = []
         cpu0 = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
         host0 = host_cpu_ticks()
@@ -413,15 +419,12 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], pids: dict[str
             rounds.append({})
             for name, url in order:
                 with collector_paused():
-                    got = await phase(http, url, body, args.streams, args.per_stream, stagger)
-                samples[name] += got
-                rounds[-1][name] = got
+                    rounds[-1][name] = await phase(http, url, body, args.streams, args.per_stream, stagger)
         out["cpu"] = {name: process_cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()}
         host1 = host_cpu_ticks()
         out["steal_share"] = (host1[0] - host0[0]) / max(host1[1] - host0[1], 1)
         overhead1 = await overhead_histogram(http, via)
         out["overhead_us"] = [histogram_quantile(overhead0, overhead1, q) * 1e6 for q in (50, 99)]
-        out["samples"] = samples
         out["rounds"] = rounds
         # Cache hits while the gateway carries the same streaming load.
         stop = asyncio.Event()
@@ -462,9 +465,10 @@ def run(args: argparse.Namespace) -> dict:
             for proc in reversed(procs.values()):  # the emulator last
                 proc.terminate()
                 proc.wait(timeout=30)
-    paths = {name: summarize(name, raw["samples"][name]) for name in urls}
+    paths = {name: summarize(name, pooled(raw["rounds"], name)) for name in urls}
     d, g = paths["direct"], paths["gateway"]
     streams = sum(p["n"] for p in paths.values())
+    middle = (len(raw["rounds"]) + 1) // 2
     return {
         "direct": d,
         "gateway": g,
@@ -474,10 +478,10 @@ def run(args: argparse.Namespace) -> dict:
         "added_p99_ms": g["total_p99"] - d["total_p99"],
         "ratio_p99": g["total_p99"] / d["total_p99"],
         # The same statistic on each half of the rounds: how far one run's p99 moves by chance.
+        # With an odd count of rounds the first half has the extra one.
         "added_p99_halves_ms": [
-            pct([s[1] * 1000 for r in half for s in r["gateway"]], 99)
-            - pct([s[1] * 1000 for r in half for s in r["direct"]], 99)
-            for half in (raw["rounds"][: args.rounds // 2], raw["rounds"][args.rounds // 2 :])
+            added_p99_ms(raw["rounds"][:middle]),
+            added_p99_ms(raw["rounds"][middle:]),
         ],
         "added_p99_interval_ms": added_p99_interval(raw["rounds"]),
         "host_steal_share": raw["steal_share"],
