@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -24,6 +25,8 @@ class ThreadedAppServer:
 
     def __init__(self, port: int = 0) -> None:
         self.port = port
+        # What makes the thread's event loop; subclasses may run on another loop (uvloop).
+        self.loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -44,7 +47,7 @@ class ThreadedAppServer:
         return self
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = self.loop_factory()
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
 from llmaz_serverless.gateway.logs import setup_logging
 from llmaz_serverless.gateway.overrides import add_flags
-from llmaz_serverless.gateway.server import serve
+from llmaz_serverless.gateway.server import loop_factory, serve
 from llmaz_serverless.gateway.settings import ENV_PREFIX, GatewaySettings, load
 
 
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"gateway: invalid configuration: {err}")
         return EXIT_INVALID
     try:
-        asyncio.run(serve(runtime, settings))
+        with asyncio.Runner(loop_factory=loop_factory(settings)) as runner:
+            runner.run(serve(runtime, settings))
     except ValueError as err:  # routes or auth that cannot work (names the field)
         print(f"gateway: invalid configuration: {err}")
         return EXIT_INVALID

@@ -76,7 +76,7 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
 
 def _is_scalar(annotation: Any) -> bool:
     inner = _strip_optional(annotation)
-    return inner in (str, int, float, bool)
+    return inner in (str, int, float, bool) or typing.get_origin(inner) is typing.Literal
 
 
 def leaves(
@@ -99,6 +99,9 @@ def add_flags(parser: argparse.ArgumentParser | Any, model: type[BaseModel], env
         dest = _DEST_PREFIX + "__".join(leaf.path)
         if leaf.is_bool:
             parser.add_argument(leaf.flag, dest=dest, action=argparse.BooleanOptionalAction, default=None,
+                                help=help_text)  # fmt: skip
+        elif typing.get_origin(inner := _strip_optional(leaf.annotation)) is typing.Literal:
+            parser.add_argument(leaf.flag, dest=dest, default=None, choices=typing.get_args(inner),
                                 help=help_text)  # fmt: skip
         else:
             parser.add_argument(leaf.flag, dest=dest, default=None, metavar="VALUE", help=help_text)

@@ -14,7 +14,7 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
@@ -25,6 +25,20 @@ from llmaz_serverless.gateway.settings import GatewaySettings
 from llmaz_serverless.threadserver import ThreadedAppServer
 
 log = logging.getLogger("llmaz_serverless.gateway")
+
+
+def loop_factory(settings: GatewaySettings) -> Callable[[], asyncio.AbstractEventLoop]:
+    """What makes the gateway's event loop (`gateway.eventLoop`)."""
+    if settings.event_loop == "asyncio":
+        return asyncio.new_event_loop
+    try:
+        import uvloop
+    except ImportError as err:
+        raise ValueError(
+            "gateway.eventLoop is uvloop, but uvloop cannot be imported here "
+            f"({err}); install it (pip install uvloop) or set gateway.eventLoop: asyncio."
+        ) from None
+    return uvloop.new_event_loop
 
 
 async def start_site(app: web.Application, settings: GatewaySettings) -> tuple[web.AppRunner, int]:
@@ -79,7 +93,8 @@ async def serve(
     log.info(
         "gateway listening",
         extra={"address": f"http://{settings.host}:{port}", "models": ctx.routes.names,
-               "auth": ctx.auth.enabled, "cache": settings.cache.enabled},
+               "auth": ctx.auth.enabled, "cache": settings.cache.enabled,
+               "event_loop": type(loop).__module__.split(".")[0]},
     )  # fmt: skip
     await stop.wait()
     ctx.draining = True
@@ -107,6 +122,7 @@ class GatewayServer(ThreadedAppServer):
         )
         self.environ = environ
         super().__init__(self.settings.port)
+        self.loop_factory = loop_factory(self.settings)
         self.ctx: GatewayContext | None = None
 
     @property

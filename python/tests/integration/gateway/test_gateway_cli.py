@@ -66,6 +66,8 @@ def test_serves_then_drains_on_sigterm_with_readyz_503(tmp_path, redis_url):
     lines = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
     msgs = [line["msg"] for line in lines]
     assert "gateway listening" in msgs and "draining" in msgs and "stopped" in msgs
+    listening = next(line for line in lines if line["msg"] == "gateway listening")
+    assert listening["event_loop"] == "uvloop"  # gateway.eventLoop's default
     access = [line for line in lines if line["msg"] == "request" and line["path"] == "/v1/completions"]
     assert access[0]["model"] == "m" and access[0]["status"] == 200 and access[0]["request_id"]
 

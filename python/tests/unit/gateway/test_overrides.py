@@ -47,6 +47,18 @@ def test_flags_given_become_nested_camel_overrides_and_unset_flags_do_not():
     }
 
 
+def test_a_setting_with_fixed_choices_has_a_flag_that_refuses_other_values():
+    parser = argparse.ArgumentParser()
+    add_flags(parser, GatewaySettings, ENV_PREFIX)
+    args = parser.parse_args(["--event-loop", "asyncio"])
+    assert overrides_from_args(GatewaySettings, args) == {"eventLoop": "asyncio"}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--event-loop", "trio"])
+    env = {"LLMAZ_SERVERLESS_GATEWAY__EVENT_LOOP": "asyncio"}
+    settings = GatewaySettings.model_validate(overrides_from_env(GatewaySettings, ENV_PREFIX, env))
+    assert settings.event_loop == "asyncio"
+
+
 def test_bare_numbers_are_seconds_when_duration_comes_from_env():
     env = {"LLMAZ_SERVERLESS_GATEWAY__SHUTDOWN_DELAY": "1.5", "LLMAZ_SERVERLESS_GATEWAY__CACHE__TTL": "90s"}
     tree = overrides_from_env(GatewaySettings, ENV_PREFIX, env)
