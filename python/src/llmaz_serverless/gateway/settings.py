@@ -90,8 +90,8 @@ class GatewaySettings(CamelModel):
     log_level: str = "info"
     # Event loop the gateway runs on: "uvloop" (libuv, written in C) or
     # "asyncio" (the standard library's). Every streamed token is one read and
-    # one write on the loop; uvloop does them with about 10% less gateway CPU
-    # per stream (docs/benchmarks/gateway.md).
+    # one write on the loop; uvloop does them with 7-8% less gateway CPU per
+    # stream (docs/benchmarks/gateway.md).
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # After SIGTERM, how long /readyz answers 503 while requests are still
     # served, so the Service stops routing here before the listener closes.
