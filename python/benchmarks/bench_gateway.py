@@ -4,8 +4,8 @@
 
 Starts on loopback: redis-server, the emulator (`llmaz-serverless sim`, its own
 process) and the gateway (`llmaz-serverless gateway`, its own process, default
-settings, JSON access log and cache on, except that idle upstream connections
-are kept `--upstream-keepalive` s, 60 by default, as nginx keeps them), then
+settings, JSON access log and cache on; `--upstream-keepalive` sets how long
+it keeps idle upstream connections, 60 s by default as in the gateway), then
 runs the same closed-loop load
 (`--streams` concurrent SSE streams, `--tokens` tokens each after `--ttft`,
 `--itl` apart) alternately straight at the emulator and through the gateway,
@@ -48,6 +48,7 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+from llmaz_serverless.gateway.settings import UpstreamSettings
 from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
 
 TARGETS = {"added_p99_ms": 1.5, "ratio_p99": 1.05, "hit_p99_ms": 5.0}
@@ -586,8 +587,9 @@ def main() -> int:
     parser.add_argument(
         "--upstream-keepalive",
         type=float,
-        default=60.0,
-        help="the gateway's upstream.keepaliveTimeout, s (default 60, as nginx; the gateway's default is 4)",
+        default=UpstreamSettings().keepalive_timeout,
+        help="the gateway's upstream.keepaliveTimeout, s (default: the gateway's own, 60; "
+        "before 2026-12-06 it was 4)",
     )
     parser.add_argument("--burst", action="store_true", help="start all streams together (lockstep bursts)")
     parser.add_argument("--hit-concurrency", type=int, default=64, help="closed-loop cache-hit clients")

@@ -30,10 +30,14 @@ class UpstreamSettings(CamelModel):
     max_connections: int = Field(default=0, ge=0)
     # Most connections to one upstream host; 0 means no limit.
     max_connections_per_host: int = Field(default=0, ge=0)
-    # How long an idle upstream connection is kept for reuse. Shorter than the
-    # upstream's own idle timeout (uvicorn's is 5s), so the gateway never reuses
-    # a connection the server is closing.
-    keepalive_timeout: Duration = 4.0
+    # How long an idle upstream connection is kept for reuse (nginx keeps them
+    # 60s too). The KEDA interceptor, the usual upstream, never closes idle
+    # connections (Go http.Server without IdleTimeout), so a model with a few
+    # seconds between requests reuses its connection instead of opening one per
+    # request. A model server reached directly may close sooner (vLLM's uvicorn
+    # after 5s): the gateway sees the close and drops that connection, and a
+    # request caught in the race is sent again once on a new connection.
+    keepalive_timeout: Duration = 60.0
     # TCP connect timeout of one attempt; failed attempts are retried within the
     # model's cold-start budget.
     connect_timeout: Duration = 5.0

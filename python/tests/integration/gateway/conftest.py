@@ -58,9 +58,13 @@ class StubUpstream(ThreadedAppServer):
 
     thread_name = "stub-upstream"
 
-    def __init__(self, handle: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
+    def __init__(
+        self, handle: Callable[[web.Request], Awaitable[web.StreamResponse]], keepalive_timeout: float = 75.0
+    ) -> None:
         super().__init__()
         self.handle = handle
+        # How long the server keeps an idle connection (aiohttp's default 75 s).
+        self.keepalive_timeout = keepalive_timeout
 
     @property
     def url(self) -> str:
@@ -69,7 +73,7 @@ class StubUpstream(ThreadedAppServer):
     async def open_site(self) -> web.AppRunner:
         app = web.Application()
         app.router.add_route("POST", "/{tail:.*}", self.handle)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, keepalive_timeout=self.keepalive_timeout)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -108,8 +112,10 @@ def stub_upstream() -> Iterator[Callable[..., StubUpstream]]:
     """Start stand-in upstreams (`stub_upstream(handle)`); all are stopped after the test."""
     started: list[StubUpstream] = []
 
-    def start(handle: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> StubUpstream:
-        server = StubUpstream(handle).start()
+    def start(
+        handle: Callable[[web.Request], Awaitable[web.StreamResponse]], keepalive_timeout: float = 75.0
+    ) -> StubUpstream:
+        server = StubUpstream(handle, keepalive_timeout).start()
         started.append(server)
         return server
 

@@ -2,7 +2,7 @@
 
 Most servers here are `asyncio.start_server` handlers that write crafted raw
 HTTP answers and record what they read (requests, accepted connections, EOF);
-two tests use a real aiohttp server (the `stub_upstream` fixture). Covered:
+three tests use a real aiohttp server (the `stub_upstream` fixture). Covered:
 
 - bodies: Content-Length, chunked (pieces reach the sink as they are sent),
   read-until-close (HTTP/1.0 and HTTP/1.1 without a length), 1xx interim
@@ -14,8 +14,9 @@ two tests use a real aiohttp server (the `stub_upstream` fixture). Covered:
   `Connection: close` or HTTP/1.0, idle connections closed after
   keepalive_timeout, an idle connection the server closed is replaced, a
   request that fails on a reused connection before any answer byte is sent
-  again once on a new connection (and only then), `max_connections_per_host`
-  and `max_connections`, `close()`;
+  again once on a new connection (and only then), no request lost to a server
+  that closes idle connections sooner than the pool's default keep-alive,
+  `max_connections_per_host` and `max_connections`, `close()`;
 - failures: connect refused and connect timeout (UpstreamError naming
   host:port), not HTTP (UpstreamProtocolError), a close in the middle of the
   body (UpstreamCut from wait() and read());
@@ -38,6 +39,7 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDict
 
+from llmaz_serverless.gateway.settings import UpstreamSettings
 from llmaz_serverless.gateway.upstream import (
     UpstreamCut,
     UpstreamError,
@@ -883,3 +885,26 @@ async def test_aiohttp_server_content_length_and_chunked_over_one_connection(stu
         resp.release()
         assert (await fetch(client, f"{server.url}/again"))[0] == 200
     assert len(peers) == 3 and len(set(peers)) == 1  # one keep-alive connection
+
+
+async def test_server_closing_idle_connections_sooner_than_the_pool_loses_no_request(stub_upstream, pool):
+    """The gateway keeps idle connections 60 s by default; vLLM's uvicorn closes them after 5 s.
+
+    Here the server closes after 0.2 s and requests go out 0.10-0.30 s apart,
+    so some land just as the server closes: each is answered, on the pooled
+    connection, after the pool dropped the closed one, or sent again once.
+    """
+    peers: list[object] = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        return web.json_response({"n": len(peers)})
+
+    server = stub_upstream(handle, keepalive_timeout=0.2)
+    client = pool(keepalive_timeout=UpstreamSettings().keepalive_timeout)
+    async with asyncio.timeout(LIMIT):
+        for i in range(11):
+            await asyncio.sleep(0.1 + i * 0.02)
+            assert await fetch(client, server.url) == (200, b'{"n": %d}' % len(peers))
+    assert UpstreamSettings().keepalive_timeout > 0.3  # the pool itself never closed one here
+    assert len(set(peers)) > 1  # the server did close idle connections under the pool
