@@ -638,7 +638,7 @@ def main() -> int:
     print(f"cache hits during the {args.streams}-stream load ({HIT_CLIENTS} clients in their own process, "
           f"JSON): n {h['n']}, p50 {h['p50_ms']:.2f} ms, p99 {h['p99_ms']:.2f} ms "
           f"(target <= {TARGETS['hit_p99_ms']} ms), not hits {h['not_hits']}; "
-          f"worst steal in a second {h['steal_share']:.1%}")  # fmt: skip
+          f"worst steal in a second {h['steal_share']:.2%}")  # fmt: skip
     q = h["quiet"]
     if q is not None:
         print(f"cache hits under load in the {h['quiet_windows']} of {h['windows']} seconds with steal "
