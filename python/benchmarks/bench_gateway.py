@@ -488,7 +488,11 @@ def run(args: argparse.Namespace) -> dict:
         finally:
             for proc in reversed(procs.values()):  # the emulator last
                 proc.terminate()
-                proc.wait(timeout=30)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:  # e.g. a gateway still draining a failed run's clients
+                    proc.kill()
+                    proc.wait()
     paths = {name: summarize(name, pooled(raw["rounds"], name)) for name in urls}
     d, g = paths["direct"], paths["gateway"]
     streams = sum(p["n"] for p in paths.values())

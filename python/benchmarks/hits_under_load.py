@@ -137,7 +137,12 @@ class HitsUnderLoad:
         await self._sampler
         assert self._proc.stdin is not None
         self._proc.stdin.close()  # the child stops at EOF and prints its result
-        out, _ = await asyncio.wait_for(self._proc.communicate(), 30)
+        try:
+            out, _ = await asyncio.wait_for(self._proc.communicate(), 30)
+        except TimeoutError:
+            self._proc.kill()  # never leave it sending hits to a gateway being stopped
+            await self._proc.wait()
+            raise
         if self._proc.returncode != 0:
             raise RuntimeError(f"hit client failed with exit {self._proc.returncode}")
         result = json.loads(out.strip().splitlines()[-1])
