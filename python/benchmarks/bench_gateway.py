@@ -50,7 +50,7 @@ from pathlib import Path
 
 import aiohttp
 import yaml
-from hits_under_load import HitsUnderLoad, cached_bodies, hit_bodies, host_cpu_ticks
+from hits_under_load import HitsUnderLoad, cached_bodies, hit_bodies, host_cpu_ticks, steal_share
 
 from llmaz_serverless.gateway.settings import UpstreamSettings
 from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
@@ -431,11 +431,11 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], pids: dict[str
                 with collector_paused():
                     rounds[-1][name] = await phase(http, url, body, args.streams, args.per_stream, stagger)
                 after = host_cpu_ticks()
-                worst_steal = max(worst_steal, (after[0] - before[0]) / max(after[1] - before[1], 1))
+                worst_steal = max(worst_steal, steal_share(before, after))
             steal_by_round.append(worst_steal)
         out["cpu"] = {name: process_cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()}
         host1 = host_cpu_ticks()
-        out["steal_share"] = (host1[0] - host0[0]) / max(host1[1] - host0[1], 1)
+        out["steal_share"] = steal_share(host0, host1)
         overhead1 = await overhead_histogram(http, via)
         out["overhead_us"] = [histogram_quantile(overhead0, overhead1, q) * 1e6 for q in (50, 99)]
         out["rounds"] = rounds

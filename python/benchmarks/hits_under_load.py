@@ -58,6 +58,11 @@ def host_cpu_ticks() -> tuple[int, int]:
     return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
 
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Share of the CPU time between two `host_cpu_ticks()` readings that went to steal."""
+    return (after[0] - before[0]) / max(after[1] - before[1], 1)
+
+
 async def send_hits(url: str, clients: int, pause: float, stop: asyncio.Event) -> dict:
     bodies = hit_bodies()
     hits: list[tuple[float, float]] = []
@@ -124,13 +129,13 @@ class HitsUnderLoad:
         return self
 
     async def _sample_steal(self) -> None:
-        last = (time.monotonic(), *host_cpu_ticks())
+        since, before = time.monotonic(), host_cpu_ticks()
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), STEAL_WINDOW)
-            now = (time.monotonic(), *host_cpu_ticks())
-            self.windows.append((last[0], now[0], (now[1] - last[1]) / max(now[2] - last[2], 1)))
-            last = now
+            until, after = time.monotonic(), host_cpu_ticks()
+            self.windows.append((since, until, steal_share(before, after)))
+            since, before = until, after
 
     async def __aexit__(self, *exc: object) -> None:
         self._stop.set()

@@ -112,10 +112,8 @@ def stub_upstream() -> Iterator[Callable[..., StubUpstream]]:
     """Start stand-in upstreams (`stub_upstream(handle)`); all are stopped after the test."""
     started: list[StubUpstream] = []
 
-    def start(
-        handle: Callable[[web.Request], Awaitable[web.StreamResponse]], keepalive_timeout: float = 75.0
-    ) -> StubUpstream:
-        server = StubUpstream(handle, keepalive_timeout).start()
+    def start(handle: Callable[[web.Request], Awaitable[web.StreamResponse]], **options: Any) -> StubUpstream:
+        server = StubUpstream(handle, **options).start()
         started.append(server)
         return server
 
