@@ -66,10 +66,28 @@ up: deps ## run the main job locally: Redis + model emulator + gateway on loopba
 
 PROFILE ?= emulator
 KEEP ?= 0
+# kind (Docker, the default) or local (the real node of `make cluster`, offline)
+CLUSTER ?= kind
 
 .PHONY: e2e
-e2e: deps ## kind + KEDA + HTTP add-on + llmaz + Prometheus + the stack chart, then the e2e tests (Docker; PROFILE=emulator|llamacpp, KEEP=1)
-	cd python && LLMAZ_SERVERLESS_E2E=1 E2E_PROFILE=$(PROFILE) KEEP=$(KEEP) ../$(PY) -m pytest tests/e2e -v -rs $(PYTEST_ARGS)
+e2e: deps ## the e2e tests on a cluster with KEDA, the HTTP add-on, llmaz, Prometheus and our chart (CLUSTER=kind|local, PROFILE=emulator|llamacpp, KEEP=1)
+	cd python && LLMAZ_SERVERLESS_E2E=1 E2E_CLUSTER=$(CLUSTER) E2E_PROFILE=$(PROFILE) KEEP=$(KEEP) ../$(PY) -m pytest tests/e2e -v -rs $(PYTEST_ARGS)
+
+.PHONY: cluster
+cluster: deps ## build (cached) and start one real Kubernetes node on this machine, offline (root)
+	$(PY) scripts/cluster/cluster.py up
+
+.PHONY: cluster-build
+cluster-build: deps ## only build the local cluster's binaries and images into the cache
+	$(PY) scripts/cluster/cluster.py build
+
+.PHONY: cluster-status
+cluster-status: deps ## kubeconfig, node, processes and pods of the local cluster
+	$(PY) scripts/cluster/cluster.py status
+
+.PHONY: cluster-down
+cluster-down: ## stop the local cluster and remove every process, mount, bridge and rule of it
+	$(PY) scripts/cluster/cluster.py down
 
 .PHONY: loadtest
 loadtest: deps ## short load test (local stack, or TARGET=https://...) and its report

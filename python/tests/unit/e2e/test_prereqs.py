@@ -30,3 +30,37 @@ def test_reason_names_the_docker_engine_when_it_does_not_answer(monkeypatch, tmp
     reason = missing_prerequisites({E2E_ENV: "1"})
     assert reason is not None
     assert "no Docker engine" in reason and "Cannot connect to the Docker daemon" in reason
+
+
+def _fake_kubectl(tmp_path: Path, stdout: str, code: int) -> str:
+    path = tmp_path / "kubectl"
+    path.write_text(f"#!/bin/sh\necho '{stdout}'\nexit {code}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+def test_local_provider_names_make_cluster_when_the_cluster_is_not_running(tmp_path: Path):
+    reason = missing_prerequisites({E2E_ENV: "1", "E2E_CLUSTER": "local"}, kubeconfig=tmp_path / "absent")
+    assert reason is not None and "make cluster" in reason and "absent" in reason
+
+
+def test_local_provider_is_ready_when_its_api_server_answers_readyz(monkeypatch, tmp_path: Path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("{}")
+    _fake_kubectl(tmp_path, "ok", 0)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    assert missing_prerequisites({E2E_ENV: "1", "E2E_CLUSTER": "local"}, kubeconfig=kubeconfig) is None
+
+
+def test_local_provider_reports_an_api_server_that_does_not_answer(monkeypatch, tmp_path: Path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("{}")
+    _fake_kubectl(tmp_path, "connection refused", 1)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    reason = missing_prerequisites({E2E_ENV: "1", "E2E_CLUSTER": "local"}, kubeconfig=kubeconfig)
+    assert reason is not None and "/readyz" in reason and "make cluster" in reason
+
+
+def test_an_unknown_provider_is_named_with_the_choices():
+    reason = missing_prerequisites({E2E_ENV: "1", "E2E_CLUSTER": "minikube"})
+    assert reason is not None and "minikube" in reason and "kind, local" in reason
