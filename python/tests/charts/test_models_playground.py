@@ -17,7 +17,17 @@ from pathlib import Path
 import pytest
 import yaml
 from fake_apiserver import serve
-from helmrender import CHART, NAMESPACE, RELEASE, helm, model, models_json, parse_documents, render
+from helmrender import (
+    CHART,
+    NAMESPACE,
+    RELEASE,
+    helm,
+    model,
+    models_json,
+    parse_documents,
+    render,
+    render_error,
+)
 
 
 def _replicas(out, name: str) -> int:
@@ -192,3 +202,27 @@ def test_always_on_models_start_at_their_floor_when_installed() -> None:
     assert _replicas(out, "floor") == 1
     # idleReplicaCount is what KEDA settles on with no activity
     assert _replicas(out, "idle") == 0
+
+
+def test_llmaz_0_1_4_takes_the_backend_as_backend_name_and_args_as_a_list() -> None:
+    out = render(set_json=[models_json(model("a", backend={"name": "vllm", "args": ["--x"]}))])
+    config = out.get("Playground", f"{RELEASE}-a")["spec"]["backendRuntimeConfig"]
+    assert config["backendName"] == "vllm" and "name" not in config
+    assert config["args"] == ["--served-model-name", "a", "--x"]
+
+
+def test_llmaz_0_1_0_takes_the_backend_as_name_and_args_as_one_flags_object() -> None:
+    out = render(
+        sets=["llmaz.release=0.1.0"],
+        set_json=[models_json(model("a", backend={"name": "vllm", "runtime": "emu", "args": ["--x"]}))],
+    )
+    config = out.get("Playground", f"{RELEASE}-a")["spec"]["backendRuntimeConfig"]
+    assert config["name"] == "emu" and "backendName" not in config
+    assert config["args"] == {"flags": ["--served-model-name", "a", "--x"]}
+
+
+def test_llmaz_0_1_0_rejects_fields_its_playground_does_not_have() -> None:
+    err = render_error(
+        sets=["llmaz.release=0.1.0"], set_json=[models_json(model("a", backend={"sharedMemorySize": "1Gi"}))]
+    )
+    assert "sharedMemorySize" in err

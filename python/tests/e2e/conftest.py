@@ -1,8 +1,10 @@
-"""The e2e tier: a kind cluster with the whole stack, created once per run.
+"""The e2e tier: a real cluster with the whole stack, set up once per run.
 
-Runs only under `make e2e` (LLMAZ_SERVERLESS_E2E=1) on a machine with Docker
-and kind; everywhere else each test is skipped with the reason. KEEP=1 keeps
-the cluster for debugging; logs and events land in e2e-artifacts/.
+Runs only under `make e2e` (LLMAZ_SERVERLESS_E2E=1), on kind (CLUSTER=kind, Docker)
+or on the local node of `make cluster` (CLUSTER=local). Outside `make e2e` every
+test is skipped with the reason; under it a missing prerequisite stops the run
+with an error. KEEP=1 keeps the kind cluster for the next run; logs and events
+land in e2e-artifacts/.
 """
 
 from __future__ import annotations
@@ -17,23 +19,26 @@ from pathlib import Path
 
 import pytest
 
-from llmaz_serverless.e2e.cluster import Cluster, create_kind_cluster
+from llmaz_serverless.e2e.cluster import Cluster, local_kubeconfig, open_cluster
 from llmaz_serverless.e2e.names import InstallNames, install_names
 from llmaz_serverless.e2e.plan import NAMESPACE, install_plan
-from llmaz_serverless.e2e.prereqs import missing_prerequisites
+from llmaz_serverless.e2e.prereqs import missing_prerequisites, opted_in, provider
 from llmaz_serverless.e2e.wait import wait_until
 from llmaz_serverless.toolpaths import find_tool, repo_root
 
-SKIP_REASON = missing_prerequisites()
+PROVIDER = provider()
+SKIP_REASON = missing_prerequisites(kubeconfig=local_kubeconfig() if PROVIDER == "local" else None)
 PROFILE = os.environ.get("E2E_PROFILE", "emulator")
 KEEP = os.environ.get("KEEP", "0") == "1"
 ARTIFACTS = repo_root() / "e2e-artifacts"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip (before any cluster fixture is set up) with the reason the tier cannot run here."""
+    """Skip outside `make e2e`; under it, stop the run: a missing prerequisite is a failure."""
     if not SKIP_REASON:
         return
+    if opted_in():
+        raise pytest.UsageError(f"make e2e CLUSTER={PROVIDER}: cannot run: {SKIP_REASON}")
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.path)).parents:
@@ -70,18 +75,17 @@ def names() -> InstallNames:
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    manager = create_kind_cluster(keep=KEEP)
+    handle = open_cluster(PROVIDER, keep=KEEP)
     kube = Cluster(
-        kubeconfig=Path(manager.kubeconfig), kubectl=str(find_tool("kubectl")), helm=str(find_tool("helm"))
+        kubeconfig=handle.kubeconfig, kubectl=str(find_tool("kubectl")), helm=str(find_tool("helm"))
     )
     try:
-        for step in install_plan(PROFILE, helm=kube.helm, kubectl=kube.kubectl):
+        for step in install_plan(PROFILE, helm=kube.helm, kubectl=kube.kubectl, provider=PROVIDER):
             kube.run_step(step)
         yield kube
     finally:
-        kube.collect_artifacts(ARTIFACTS / PROFILE)
-        if not KEEP:
-            manager.delete()
+        kube.collect_artifacts(ARTIFACTS / f"{PROVIDER}-{PROFILE}")
+        handle.release()
 
 
 @pytest.fixture(scope="session")

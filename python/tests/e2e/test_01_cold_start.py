@@ -6,6 +6,7 @@ import httpx
 
 from llmaz_serverless.e2e.cluster import WARMED_CONDITION, condition_time
 from llmaz_serverless.e2e.wait import wait_until
+from llmaz_serverless.warmup.timeline import TIMELINE_REASON
 
 
 def test_model_starts_at_zero_replicas(cluster, names):
@@ -44,12 +45,12 @@ def test_first_request_is_held_and_served_after_the_warmup_gate(cluster, names, 
 def test_warmup_recorded_its_timeline_on_the_playground(cluster, names):
     model = names.models[0]
 
-    def warmed_event():
+    def timeline_event():
         events = cluster.get("events", selector=None)["items"]
         return [
             e
             for e in events
-            if e["involvedObject"].get("name") == model.playground and "arm" in (e.get("reason") or "")
+            if e["involvedObject"].get("name") == model.playground and e.get("reason") == TIMELINE_REASON
         ]
 
-    assert wait_until(warmed_event, what="a warmup event on the Playground", timeout=60)
+    assert wait_until(timeline_event, what=f"a {TIMELINE_REASON} event on the Playground", timeout=60)

@@ -1,14 +1,33 @@
-"""Under load the model goes 1 -> N (HTTP concurrency and the Prometheus trigger)."""
+"""Under load the model goes 1 -> N on the Prometheus trigger alone.
+
+The load keeps HTTP concurrency under the add-on trigger's target, while the
+model server's waiting queue (vllm:num_requests_waiting) rises above the
+Prometheus trigger's threshold: the scale-out must come from that metric, and
+KEDA's HPA shows both readings at the moment it happens.
+"""
 
 import concurrent.futures
 
 import httpx
 
+from llmaz_serverless.e2e.cluster import hpa_metric_readings
+from llmaz_serverless.e2e.names import subchart_values
 from llmaz_serverless.e2e.wait import wait_until
 
+CLIENTS = 4
+REQUESTS = 32
 
-def test_model_scales_out_under_concurrent_load(cluster, names, gateway_url, ledger):
+
+def test_waiting_queue_scales_the_model_out_while_http_concurrency_is_under_target(
+    cluster, names, profile, gateway_url, ledger
+):
     model = names.models[0]
+    scaling = subchart_values(profile)["models"][0]["scaling"]
+    http_target = float(scaling["http"]["concurrency"])
+    waiting_threshold = float(scaling["prometheus"]["waiting"]["threshold"])
+    assert http_target > CLIENTS, "the load must stay under the HTTP trigger's target"
+    http_index = model.triggers.index("external-push")
+    waiting_index = model.triggers.index("prometheus")
 
     def one(i: int) -> int:
         response = httpx.post(
@@ -19,14 +38,21 @@ def test_model_scales_out_under_concurrent_load(cluster, names, gateway_url, led
         ledger.record(f"load request {i}", response.status_code)
         return response.status_code
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
-        futures = [pool.submit(one, i) for i in range(96)]
+    readings: list[dict[int, float]] = []
+
+    def scaled_out() -> bool:
+        readings.append(hpa_metric_readings(cluster, model.scaled_object))
+        return cluster.playground_replicas(model.playground) >= 2
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        futures = [pool.submit(one, i) for i in range(REQUESTS)]
         scaled = wait_until(
-            lambda: cluster.playground_replicas(model.playground) >= 2,
-            what="the Playground to scale beyond one replica",
-            timeout=300,
-            interval=5,
+            scaled_out, what="the Playground to scale beyond one replica", timeout=300, interval=5
         )
         statuses = [f.result() for f in futures]
     assert scaled
     assert all(s == 200 for s in statuses)
+    seen = [r for r in readings if http_index in r and waiting_index in r]
+    assert seen, f"KEDA's HPA never reported both metrics: {readings}"
+    assert max(r[http_index] for r in seen) < http_target, f"HTTP concurrency reached its target: {seen}"
+    assert max(r[waiting_index] for r in seen) > waiting_threshold, f"the waiting queue never rose: {seen}"

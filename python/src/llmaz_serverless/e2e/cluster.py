@@ -1,10 +1,12 @@
-"""The kind cluster of `make e2e`, through pytest-kubernetes, and what the tests read from it."""
+"""The cluster of `make e2e` (kind through pytest-kubernetes, or the local node) and what the tests read."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,16 +18,59 @@ from llmaz_serverless.toolpaths import repo_root
 WARMED_CONDITION = "serving.llmaz-serverless.io/warmed"
 
 
-def create_kind_cluster(keep: bool) -> Any:
-    """Create (or reuse, with KEEP=1) the kind cluster; returns the pytest-kubernetes manager."""
+def local_kubeconfig() -> Path:
+    """The admin kubeconfig of `make cluster` (scripts/cluster/layout.py decides where)."""
+    sys.path.insert(0, str(repo_root() / "scripts" / "cluster"))
+    from layout import default_layout  # type: ignore[import-not-found]
+
+    return Path(default_layout().kubeconfig)
+
+
+@dataclass
+class ClusterHandle:
+    """A cluster the e2e session runs against, and how to let go of it."""
+
+    provider: str
+    kubeconfig: Path
+    release: Callable[[], None]
+
+
+def open_cluster(provider: str, keep: bool) -> ClusterHandle:
+    """The e2e cluster: kind (created, or reused with KEEP=1) or the local node of `make cluster`."""
+    if provider == "local":
+        # The node belongs to `make cluster` / `make cluster-down`; the e2e run only uses it,
+        # and every install step is idempotent, so a second run reuses it as it is.
+        return ClusterHandle("local", local_kubeconfig(), lambda: None)
+    return open_kind_cluster(keep)
+
+
+def open_kind_cluster(keep: bool) -> ClusterHandle:
     from pytest_kubernetes.options import ClusterOptions
     from pytest_kubernetes.providers import select_provider_manager
 
     manager_class = select_provider_manager("kind")
     config = repo_root() / "manifests" / "kind" / "cluster.yaml"
+    # A fixed kubeconfig path, so KEEP=1 finds the cluster it kept: pytest-kubernetes
+    # reuses a cluster that answers through the kubeconfig it is given.
+    kubeconfig = repo_root() / ".cache" / "e2e" / f"{CLUSTER_NAME}.kubeconfig"
+    kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+    kind = shutil.which("kind") or "kind"
+    existing = subprocess.run(
+        [kind, "get", "clusters"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    if CLUSTER_NAME in existing:
+        subprocess.run(
+            [kind, "export", "kubeconfig", "--name", CLUSTER_NAME, "--kubeconfig", str(kubeconfig)],
+            check=True,
+        )
     manager = manager_class(CLUSTER_NAME, str(config))
-    manager.create(ClusterOptions(cluster_timeout=600), timeout=300)
-    return manager
+    manager.create(ClusterOptions(cluster_timeout=600, kubeconfig_path=kubeconfig), timeout=300)
+
+    def release() -> None:
+        if not keep:
+            manager.delete()
+
+    return ClusterHandle("kind", kubeconfig, release)
 
 
 @dataclass
@@ -49,6 +94,12 @@ class Cluster:
         if check and proc.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc.stdout
+
+    def call(self, argv: list[str], timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+        """Run a command and return it whole, for tests that judge its exit code."""
+        return subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, env=self.env(), check=False
+        )
 
     def run_step(self, step: Step) -> None:
         sys.stderr.write(f"e2e: {step.name}\n")
@@ -93,6 +144,33 @@ class Cluster:
                 check=False,
             )
             (out / f"log-{name}.txt").write_text(logs)
+
+
+def hpa_metric_readings(cluster: Cluster, scaled_object: str) -> dict[int, float]:
+    """Trigger index -> the current value of its metric in the HPA KEDA made for a ScaledObject.
+
+    KEDA names each external metric `s<trigger index>-<scaler metric>`; its value is the
+    per-replica average the HPA compares against the trigger's target.
+    """
+    hpa = cluster.get("hpa", f"keda-hpa-{scaled_object}")
+    readings: dict[int, float] = {}
+    for metric in hpa.get("status", {}).get("currentMetrics") or []:
+        external = metric.get("external") or {}
+        name = external.get("metric", {}).get("name", "")
+        index, _, _ = name.partition("-")
+        current = external.get("current", {})
+        value = current.get("averageValue") or current.get("value")
+        if index.startswith("s") and index[1:].isdigit() and value is not None:
+            readings[int(index[1:])] = quantity(value)
+    return readings
+
+
+def quantity(text: str) -> float:
+    """A Kubernetes quantity as the HPA reports metrics ("1500m", "3", "2k")."""
+    factors = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
+    if text and text[-1] in factors:
+        return float(text[:-1]) * factors[text[-1]]
+    return float(text)
 
 
 def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:

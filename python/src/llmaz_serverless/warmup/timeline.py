@@ -42,6 +42,8 @@ PLAYGROUND_API_VERSION = "inference.llmaz.io/v1alpha1"
 # the decision can carry a creationTimestamp up to a second before it.
 CLOCK_SLACK = dt.timedelta(seconds=2)
 
+# The reason of the one-line summary Event a replica's timeline ends with.
+TIMELINE_REASON = "ColdStartTimeline"
 PHASE_REASONS = {
     "pod_created": "ReplicaCreated",
     "scheduled": "ReplicaScheduled",
@@ -243,7 +245,7 @@ class Timeline:
             f"{'the scale-up' if replica.trigger != 'pod_replaced' else 'pod creation'} ({replica.trigger})",
         )
         if phase == "ready":
-            await self._event(replica.playground, model, "ColdStartTimeline", replica.summary())
+            await self._event(replica.playground, model, TIMELINE_REASON, replica.summary())
 
     async def _event(self, key: tuple[str, str], model: ModelRuntime, reason: str, message: str) -> None:
         involved = self._refs.get(key) or {
