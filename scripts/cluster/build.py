@@ -105,7 +105,8 @@ def build_all(names: list[str] | None = None) -> dict[str, float]:
     logs = cache_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     took: dict[str, float] = {}
-    for name in names or list(pins):
+    # Components are the tables with a Go module; `[images]` lives beside them.
+    for name in names or [n for n, pin in pins.items() if "module" in pin]:
         pin = pins[name]
         if is_built(name, pin):
             took[name] = 0.0

@@ -39,6 +39,10 @@ from layout import (
 )
 
 GUARD_CHAIN = "LLMAZ-SL-GUARD"
+# containerd's registry client honours the proxy variables: an image that was not imported
+# fails at once against a closed loopback port, and no registry name is ever looked up.
+CLOSED_PORT_PROXY = "http://127.0.0.1:9"
+NO_PULL_ENV = {"HTTPS_PROXY": CLOSED_PORT_PROXY, "HTTP_PROXY": CLOSED_PORT_PROXY, "NO_PROXY": ""}
 PINS = Path(__file__).resolve().parent / "pins.toml"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -86,14 +90,19 @@ def pid_of(lay: Layout, name: str) -> int | None:
     return pid
 
 
-def spawn(lay: Layout, name: str, argv: list[str]) -> int:
+def spawn(lay: Layout, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
     if (pid := pid_of(lay, name)) is not None:
         return pid
     lay.logs.mkdir(parents=True, exist_ok=True)
     lay.pids.mkdir(parents=True, exist_ok=True)
     with (lay.logs / f"{name}.log").open("ab") as log:
         proc = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
     (lay.pids / f"{name}.pid").write_text(str(proc.pid))
     return proc.pid
@@ -147,6 +156,25 @@ def guard_up() -> None:
     for hook in ("OUTPUT", "FORWARD"):
         if sh("iptables", "-w", "-C", hook, "-j", GUARD_CHAIN, check=False).returncode != 0:
             sh("iptables", "-w", "-I", hook, "1", "-j", GUARD_CHAIN)
+
+
+def remove_kube_chains() -> list[str]:
+    """Chains kubelet and kube-proxy leave (`KUBE-*`) in every table, with the jumps to them."""
+    removed = []
+    for tool in ("iptables", "ip6tables"):
+        for table in ("filter", "nat", "mangle"):
+            rules = sh(tool, "-w", "-t", table, "-S", check=False).stdout.splitlines()
+            chains = [r.split()[1] for r in rules if r.startswith("-N KUBE-")]
+            for rule in rules:
+                words = rule.split()
+                if words[:1] == ["-A"] and words[1] not in chains and any(c in words for c in chains):
+                    sh(tool, "-w", "-t", table, "-D", *words[1:], check=False)
+            for chain in chains:
+                sh(tool, "-w", "-t", table, "-F", chain, check=False)
+            for chain in chains:
+                sh(tool, "-w", "-t", table, "-X", chain, check=False)
+            removed += [f"{tool} {table} {c}" for c in chains]
+    return removed
 
 
 def guard_down() -> None:
@@ -252,7 +280,7 @@ def write(path: Path, text: str) -> str:
 def start_containerd(lay: Layout) -> None:
     config = write(lay.state / "containerd.toml", configs.containerd_toml(lay))
     write(lay.state / "cni" / "net.d" / "10-llmaz-serverless.conflist", configs.cni_conflist(lay))
-    spawn(lay, "containerd", ["containerd", "--config", config])
+    spawn(lay, "containerd", ["containerd", "--config", config], env=NO_PULL_ENV)
     wait_for("containerd", lambda: ctr(lay, "version").returncode == 0, 60, lay.logs / "containerd.log")
 
 
@@ -345,6 +373,8 @@ def down(lay: Layout) -> list[str]:
     if kube_proxy.is_file():
         sh(str(kube_proxy), "--cleanup", check=False)
         done.append("kube-proxy rules removed")
+    if chains := remove_kube_chains():
+        done.append(f"removed {len(chains)} KUBE-* chains kubelet left")
     guard_down()
     done += unmount_under((lay.state, lay.run))
     remove_pod_cgroups()

@@ -165,8 +165,9 @@ def install_steps(
         return [*k, "apply", "--server-side", "--force-conflicts", "-k", str(work / name / tree)]
 
     def available(namespace: str, deployments: tuple[str, ...]) -> list[str]:
-        deploys = [f"deployment/{d}" for d in deployments]
-        return [*k, "-n", namespace, "wait", "--for=condition=Available", f"--timeout={WAIT}", *deploys]
+        # `kubectl wait --for=condition=Available` is already true for a new one-replica
+        # Deployment (maxUnavailable rounds to that one pod): wait for the rollout instead.
+        return [*me, "rolled-out", "--kubectl", kubectl, *kcfg, "-n", namespace, *deployments]
 
     def llmaz(*sets: str) -> list[str]:
         argv = [*h, "upgrade", "--install", LLMAZ_RELEASE, str(chart), "-n", LLMAZ_NAMESPACE,
@@ -238,6 +239,16 @@ def wait_accepted(
         time.sleep(interval)
 
 
+def rolled_out(kubectl: str, kubeconfig: Path | None, namespace: str, deployments: list[str]) -> int:
+    """`kubectl rollout status` of each Deployment: every replica of the current spec is Ready."""
+    for name in deployments:
+        argv = [*_kube(kubectl, kubeconfig), "-n", namespace, "rollout", "status", f"deployment/{name}",
+                f"--timeout={WAIT}"]  # fmt: skip
+        if subprocess.run(argv, check=False).returncode != 0:
+            return 1
+    return 0
+
+
 def run(steps: list[Step], kubeconfig: Path | None) -> None:
     env = {**os.environ, **({"KUBECONFIG": str(kubeconfig)} if kubeconfig else {})}
     for step in steps:
@@ -263,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("manifest", type=Path)
+    p = sub.add_parser("rolled-out", help="`kubectl rollout status` of each Deployment")
+    p.add_argument("--kubectl", default="kubectl")
+    p.add_argument("--kubeconfig", type=Path)
+    p.add_argument("-n", "--namespace", required=True)
+    p.add_argument("deployments", nargs="+")
     a = ap.parse_args(argv)
     if a.command == "stage":
         for name, path in stage(a.workdir).items():
@@ -270,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.command == "wait-accepted":
         return wait_accepted(a.kubectl, a.kubeconfig, a.manifest, a.timeout)
+    if a.command == "rolled-out":
+        return rolled_out(a.kubectl, a.kubeconfig, a.namespace, a.deployments)
     steps = install_steps(a.kubectl, a.helm, a.workdir, a.kubeconfig)
     if a.command == "plan":
         for step in steps:

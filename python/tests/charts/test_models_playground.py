@@ -226,3 +226,12 @@ def test_llmaz_0_1_0_rejects_fields_its_playground_does_not_have() -> None:
         sets=["llmaz.release=0.1.0"], set_json=[models_json(model("a", backend={"sharedMemorySize": "1Gi"}))]
     )
     assert "sharedMemorySize" in err
+
+
+def test_llmaz_0_1_0_gets_no_open_model_owner_its_crd_lacks() -> None:
+    entry = model("a", ownedBy="team-a")
+    assert render(set_json=[models_json(entry)]).get("OpenModel", f"{RELEASE}-{NAMESPACE}-a")["spec"][
+        "ownedBy"
+    ]
+    old = render(sets=["llmaz.release=0.1.0"], set_json=[models_json(entry)])
+    assert "ownedBy" not in old.get("OpenModel", f"{RELEASE}-{NAMESPACE}-a")["spec"]

@@ -36,7 +36,7 @@ NAMESPACE = "llmaz-serverless"
 RELEASE = "e2e"
 PROFILES = ("emulator", "llamacpp")
 PROVIDERS = ("kind", "local")
-LOCAL_TEST_IMAGE = "localhost/llmaz-serverless/busybox:1.35-debian12"
+LOCAL_TEST_IMAGE = "localhost/llmaz-serverless/test-client:debian12"
 # Cold starts of the llama.cpp profile include pulling the image and the GGUF.
 HELM_TIMEOUT = "15m"
 
@@ -166,7 +166,7 @@ def local_values(profile: str) -> dict[str, Any]:
     values["image"] = {**(values.get("image") or {}), "pullPolicy": "Never"}
     # The llmaz built here (see scripts/cluster/pins.toml), whose Playground shape differs.
     values["llmaz"] = {"release": upstream_module().llmaz_release()}
-    # No registry: the `helm test` pod runs Debian's busybox, built and imported by `make cluster`.
+    # No registry: the `helm test` pod runs Debian's sh and wget, built and imported by `make cluster`.
     values["tests"] = {**(values.get("tests") or {}), "image": LOCAL_TEST_IMAGE}
     return values
 

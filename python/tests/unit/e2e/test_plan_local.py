@@ -175,11 +175,9 @@ def test_every_deployment_a_step_waits_for_is_rendered_in_that_namespace(rendere
     }
     waited = []
     for step in UP.install_steps(workdir=Path("/tmp/unused")):
-        if "wait" in step.argv and "--for=condition=Available" in step.argv and "-n" in step.argv:
-            namespace = step.argv[step.argv.index("-n") + 1]
-            waited += [
-                (namespace, a.removeprefix("deployment/")) for a in step.argv if a.startswith("deployment/")
-            ]
+        if "rolled-out" in step.argv:
+            at = step.argv.index("-n")
+            waited += [(step.argv[at + 1], name) for name in step.argv[at + 2 :]]
     assert len(waited) == 9  # KEDA 3, the add-on 3, lws, Prometheus, Redis
     assert [w for w in waited if w not in deployments] == []
 
