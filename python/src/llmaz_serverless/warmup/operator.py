@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 
 import kopf
 
@@ -66,6 +68,16 @@ def operator_settings(settings: WarmupConfig) -> kopf.OperatorSettings:
     return ks
 
 
+def operator_identity() -> str:
+    """Who this controller is, for kopf, without a passwd entry for the process's uid.
+
+    kopf's default asks getpass.getuser(), which raises KeyError when the pod runs as a
+    uid the image's /etc/passwd does not list (the chart's runAsUser 65532): the
+    controller then crashed at start on a real cluster.
+    """
+    return f"llmaz-serverless-warmup@{socket.gethostname()}/{os.getpid()}"
+
+
 async def run_controller(
     config: RuntimeConfig,
     *,
@@ -93,6 +105,7 @@ async def run_controller(
             namespaces=controller.namespaces,
             standalone=True,
             stop_flag=stop_flag,
+            identity=operator_identity(),
         )
     finally:
         await controller.close()

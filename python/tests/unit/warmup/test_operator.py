@@ -4,7 +4,14 @@ import kopf
 import pytest
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.warmup.operator import NoModelsError, build_registry, operator_settings, run_controller
+from llmaz_serverless.localserver import free_port
+from llmaz_serverless.warmup.operator import (
+    NoModelsError,
+    build_registry,
+    operator_identity,
+    operator_settings,
+    run_controller,
+)
 from llmaz_serverless.warmup.settings import WarmupConfig
 
 
@@ -51,3 +58,23 @@ def test_kopf_settings_have_no_webhook_server_when_disabled():
 async def test_controller_refuses_to_start_without_models():
     with pytest.raises(NoModelsError, match="no models"):
         await run_controller(RuntimeConfig.model_validate({}))
+
+
+def test_identity_needs_no_passwd_entry_for_the_pods_uid(monkeypatch):
+    def no_passwd_entry() -> str:
+        raise KeyError("getpwuid(): uid not found: 65532")
+
+    monkeypatch.setattr("getpass.getuser", no_passwd_entry)
+    assert operator_identity().startswith("llmaz-serverless-warmup@")
+
+
+async def test_controller_hands_kopf_its_own_identity(monkeypatch, config, api):
+    seen = {}
+
+    async def fake_operator(**kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(kopf, "operator", fake_operator)
+    config.warmup.update({"metricsPort": free_port(), "listenAddress": "127.0.0.1"})
+    await run_controller(config, api=api)
+    assert seen["identity"] == operator_identity()
