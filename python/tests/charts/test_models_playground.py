@@ -235,3 +235,16 @@ def test_llmaz_0_1_0_gets_no_open_model_owner_its_crd_lacks() -> None:
     ]
     old = render(sets=["llmaz.release=0.1.0"], set_json=[models_json(entry)])
     assert "ownedBy" not in old.get("OpenModel", f"{RELEASE}-{NAMESPACE}-a")["spec"]
+
+
+def test_llmaz_0_1_0_gets_the_leader_service_the_interceptor_routes_to_and_0_1_4_does_not() -> None:
+    old = render(sets=["llmaz.release=0.1.0"], set_json=[models_json(model("a"))])
+    route = old.get("InterceptorRoute", f"{RELEASE}-a")["spec"]["target"]
+    service = old.get("Service", route["service"])["spec"]
+    assert [p["name"] for p in service["ports"]] == [route["portName"]]
+    assert service["selector"] == {
+        "leaderworkerset.sigs.k8s.io/name": f"{RELEASE}-a",
+        "leaderworkerset.sigs.k8s.io/worker-index": "0",
+    }
+    new = render(set_json=[models_json(model("a"))])
+    assert route["service"] not in new.names("Service")

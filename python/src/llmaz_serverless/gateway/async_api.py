@@ -242,7 +242,10 @@ API_KEY = web.AppKey("async_api", AsyncApi)
 def build_api(runtime: RuntimeConfig, redis: Any, registry: CollectorRegistry) -> tuple[AsyncApi, Broker]:
     settings = load_settings(runtime)
     objects = build_object_store(settings.object_store)
-    broker = build_broker(settings, redis, consumer="gateway", models=[])
+    # The streams and consumer groups of every model exist from the gateway's start: KEDA's
+    # redis-streams lag trigger errors (NOGROUP) until they do, and before the first job no
+    # worker (at zero) would have created them.
+    broker = build_broker(settings, redis, consumer="gateway", models=[m.name for m in runtime.models])
     status = StatusStore(redis, key_prefix=settings.key_prefix, ttl=settings.results.ttl,
                          outbox_stream=settings.notify_stream)  # fmt: skip
     api = AsyncApi(

@@ -52,6 +52,24 @@ def stack(
         server.stop()
 
 
+async def test_every_models_stream_and_group_exist_before_the_first_job_when_the_gateway_starts(
+    stack: Any, redis_url: str
+) -> None:
+    # KEDA's lag trigger reads the group; without it, it errors (NOGROUP) while all is at zero.
+    import redis.asyncio as aioredis
+
+    from llmaz_serverless.worker.settings import load_settings as worker_settings
+
+    _, document = stack()
+    settings = worker_settings(RuntimeConfig.model_validate(document), environ={})
+    client = aioredis.from_url(redis_url)
+    try:
+        groups = await client.xinfo_groups(settings.stream_for("m"))
+    finally:
+        await client.aclose()
+    assert [g["name"] for g in groups] == [settings.consumer_group.encode()]
+
+
 async def _finished(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
     async with session.get(url, headers=KEY) as resp:
         body = await resp.json()
