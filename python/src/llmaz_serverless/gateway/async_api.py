@@ -276,13 +276,26 @@ def add_routes(app: web.Application, api_of: Callable[[], AsyncApi]) -> None:
     app.router.add_get(PREFIX + "/{job_id}/result", bound("get_result"))
 
 
+async def ensure_outbox_group(redis: Any, settings: WorkerSettings) -> None:
+    """The notification outbox stream and its group, which the worker's ScaledObject reads
+    (KEDA's lag trigger errors with NOGROUP until they exist, and the worker is at zero)."""
+    from llmaz_serverless.queue.redis_streams import RedisStreamsBroker
+
+    outbox = RedisStreamsBroker(
+        redis, group=settings.consumer_group, consumer="gateway", streams={settings.notify_stream: "notify"}
+    )
+    await outbox.start()
+
+
 def lifecycle(
     runtime: RuntimeConfig, redis_of: Callable[[], Any], registry: CollectorRegistry
 ) -> Callable[[web.Application], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        api, broker = build_api(runtime, redis_of(), registry)
+        redis = redis_of()
+        api, broker = build_api(runtime, redis, registry)
         await broker.start()
+        await ensure_outbox_group(redis, api.settings)
         app[API_KEY] = api
         yield
         await broker.close()

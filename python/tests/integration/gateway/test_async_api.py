@@ -52,7 +52,7 @@ def stack(
         server.stop()
 
 
-async def test_every_models_stream_and_group_exist_before_the_first_job_when_the_gateway_starts(
+async def test_every_stream_and_group_keda_reads_exist_before_the_first_job_when_the_gateway_starts(
     stack: Any, redis_url: str
 ) -> None:
     # KEDA's lag trigger reads the group; without it, it errors (NOGROUP) while all is at zero.
@@ -64,10 +64,11 @@ async def test_every_models_stream_and_group_exist_before_the_first_job_when_the
     settings = worker_settings(RuntimeConfig.model_validate(document), environ={})
     client = aioredis.from_url(redis_url)
     try:
-        groups = await client.xinfo_groups(settings.stream_for("m"))
+        for stream in (settings.stream_for("m"), settings.notify_stream):
+            groups = await client.xinfo_groups(stream)
+            assert [g["name"] for g in groups] == [settings.consumer_group.encode()], stream
     finally:
         await client.aclose()
-    assert [g["name"] for g in groups] == [settings.consumer_group.encode()]
 
 
 async def _finished(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
