@@ -165,6 +165,21 @@ def hpa_metric_readings(cluster: Cluster, scaled_object: str) -> dict[int, float
     return readings
 
 
+def hpa_rescale_reasons(cluster: Cluster, scaled_object: str) -> list[str]:
+    """The messages of the SuccessfulRescale Events of KEDA's HPA for a ScaledObject.
+
+    The HPA writes why it rescaled, e.g. "New size: 3; reason: external metric
+    s1-prometheus(...) above target": which trigger drove a scale-up, from the controller itself.
+    """
+    events = cluster.get("events")["items"]
+    return [
+        e.get("message", "")
+        for e in events
+        if e["involvedObject"].get("name") == f"keda-hpa-{scaled_object}"
+        and e.get("reason") == "SuccessfulRescale"
+    ]
+
+
 def quantity(text: str) -> float:
     """A Kubernetes quantity as the HPA reports metrics ("1500m", "3", "2k")."""
     factors = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
