@@ -55,6 +55,24 @@ def values_file(profile: str) -> Path:
     return repo_root() / "manifests" / "e2e" / f"values-{profile}.yaml"
 
 
+def apply_step(kubectl: str, name: str, manifest: str) -> Step:
+    """`kubectl apply --server-side` of one file of manifests/e2e/ (both providers)."""
+    path = repo_root() / "manifests" / "e2e" / manifest
+    return Step(name, [kubectl, "apply", "--server-side", "-f", str(path)], [path])
+
+
+def receiver_step(kubectl: str) -> Step:
+    return apply_step(
+        kubectl, "install the webhook secret and a signature-checking receiver", "webhook-receiver.yaml"
+    )
+
+
+def emulator_runtime_step(kubectl: str) -> Step:
+    return apply_step(
+        kubectl, "register the emulator as an llmaz BackendRuntime", "backendruntime-emulator.yaml"
+    )
+
+
 def stack_install(helm: str, stack: Path, values: Path, *sets: str) -> list[str]:
     argv = [helm, "upgrade", "--install", RELEASE, str(stack), "-n", NAMESPACE, "--create-namespace",
             "-f", str(values), "--wait", "--timeout", HELM_TIMEOUT]  # fmt: skip
@@ -80,9 +98,7 @@ def install_plan(
     root = repo_root()
     stack = root / "charts" / "llmaz-serverless-stack"
     prometheus = root / "manifests" / "e2e" / "prometheus.yaml"
-    emulator_runtime = root / "manifests" / "e2e" / "backendruntime-emulator.yaml"
     redis = root / "manifests" / "e2e" / "redis.yaml"
-    receiver = root / "manifests" / "e2e" / "webhook-receiver.yaml"
     values = values_file(profile)
     steps = [
         Step("build the project image", ["docker", "build", "-t", IMAGE, str(root)], [root / "Dockerfile"]),
@@ -103,11 +119,7 @@ def install_plan(
             [kubectl, "apply", "--server-side", "-f", str(redis)],
             [redis],
         ),
-        Step(
-            "install the webhook secret and a signature-checking receiver",
-            [kubectl, "apply", "--server-side", "-f", str(receiver)],
-            [receiver],
-        ),
+        receiver_step(kubectl),
         # Kinds must be served before objects of those kinds are installed: KEDA's
         # CRDs are templates of its chart, and the HTTP add-on's chart ships a
         # ScaledObject for its interceptor, so KEDA (with llmaz, whose CRDs sit in
@@ -126,13 +138,7 @@ def install_plan(
         ),
     ]
     if profile == "emulator":
-        steps.append(
-            Step(
-                "register the emulator as an llmaz BackendRuntime",
-                [kubectl, "apply", "--server-side", "-f", str(emulator_runtime)],
-                [emulator_runtime],
-            )
-        )
+        steps.append(emulator_runtime_step(kubectl))
     steps.append(
         Step(
             "install llmaz-serverless with the e2e values",
@@ -180,27 +186,13 @@ def local_plan(profile: str, helm: str, kubectl: str, workdir: Path | None = Non
     work = workdir or upstream.default_workdir()
     root = repo_root()
     chart = root / "charts" / "llmaz-serverless"
-    receiver = root / "manifests" / "e2e" / "webhook-receiver.yaml"
-    emulator_runtime = root / "manifests" / "e2e" / "backendruntime-emulator.yaml"
     values = work / f"values-{profile}.yaml"
     values.parent.mkdir(parents=True, exist_ok=True)
     values.write_text(yaml.safe_dump(local_values(profile), sort_keys=False))
     steps = [Step(s.name, s.argv, s.files, s.optional) for s in upstream.install_steps(kubectl, helm, work)]
-    steps.append(
-        Step(
-            "install the webhook secret and a signature-checking receiver",
-            [kubectl, "apply", "--server-side", "-f", str(receiver)],
-            [receiver],
-        )
-    )
+    steps.append(receiver_step(kubectl))
     if profile == "emulator":
-        steps.append(
-            Step(
-                "register the emulator as an llmaz BackendRuntime",
-                [kubectl, "apply", "--server-side", "-f", str(emulator_runtime)],
-                [emulator_runtime],
-            )
-        )
+        steps.append(emulator_runtime_step(kubectl))
     argv = [helm, "upgrade", "--install", RELEASE, str(chart), "-n", NAMESPACE, "--create-namespace",
             "-f", str(values), "--wait", "--timeout", HELM_TIMEOUT]  # fmt: skip
     steps.append(Step("install llmaz-serverless with the e2e values", argv, [chart / "Chart.yaml", values]))
