@@ -84,7 +84,7 @@ def cluster() -> Iterator[Cluster]:
             kube.run_step(step)
         yield kube
     finally:
-        kube.collect_artifacts(ARTIFACTS / f"{PROVIDER}-{PROFILE}")
+        kube.collect_artifacts(ARTIFACTS / f"{PROVIDER}-{PROFILE}", node_logs=handle.node_logs)
         handle.release()
 
 

@@ -18,12 +18,17 @@ from llmaz_serverless.toolpaths import repo_root
 WARMED_CONDITION = "serving.llmaz-serverless.io/warmed"
 
 
-def local_kubeconfig() -> Path:
-    """The admin kubeconfig of `make cluster` (scripts/cluster/layout.py decides where)."""
+def local_layout() -> Any:
+    """Where `make cluster` keeps the node (scripts/cluster/layout.py decides)."""
     sys.path.insert(0, str(repo_root() / "scripts" / "cluster"))
     from layout import default_layout  # type: ignore[import-not-found]
 
-    return Path(default_layout().kubeconfig)
+    return default_layout()
+
+
+def local_kubeconfig() -> Path:
+    """The admin kubeconfig of `make cluster`."""
+    return Path(local_layout().kubeconfig)
 
 
 @dataclass
@@ -33,6 +38,8 @@ class ClusterHandle:
     provider: str
     kubeconfig: Path
     release: Callable[[], None]
+    # The node's own component logs (local provider), collected into the artifacts.
+    node_logs: Path | None = None
 
 
 def open_cluster(provider: str, keep: bool) -> ClusterHandle:
@@ -40,7 +47,8 @@ def open_cluster(provider: str, keep: bool) -> ClusterHandle:
     if provider == "local":
         # The node belongs to `make cluster` / `make cluster-down`; the e2e run only uses it,
         # and every install step is idempotent, so a second run reuses it as it is.
-        return ClusterHandle("local", local_kubeconfig(), lambda: None)
+        lay = local_layout()
+        return ClusterHandle("local", Path(lay.kubeconfig), lambda: None, node_logs=Path(lay.logs))
     return open_kind_cluster(keep)
 
 
@@ -129,21 +137,32 @@ class Cluster:
             p for p in pods if condition(p, "Ready") is not None and condition(p, "Ready")["status"] == "True"
         ]
 
-    def collect_artifacts(self, out: Path) -> None:
-        """Logs, events and object dumps for debugging a failed run."""
+    def collect_artifacts(self, out: Path, node_logs: Path | None = None) -> None:
+        """Logs, events and object dumps of every namespace involved, for debugging a failed run.
+
+        `node_logs`: a directory of the node's own component logs (the local cluster's
+        etcd, apiserver, kubelet, containerd, ...), copied beside the pods' logs.
+        """
         out.mkdir(parents=True, exist_ok=True)
-        for kinds in ("pods,svc,deploy", "playgrounds,openmodels,scaledobjects,interceptorroutes", "events"):
-            for ns in (self.namespace, "keda", "llmaz-system", "monitoring"):
+        namespaces = (self.namespace, "keda", "llmaz-system", "lws-system", "monitoring")
+        for kinds in (
+            "pods,svc,deploy",
+            "playgrounds,openmodels,scaledobjects,interceptorroutes,hpa",
+            "events",
+        ):
+            for ns in namespaces:
                 text = self.run([self.kubectl, "get", kinds, "-n", ns, "-o", "wide"], check=False)
                 (out / f"{ns}-{kinds.replace(',', '_')}.txt").write_text(text)
-        pods = self.get("pods").get("items", [])
-        for pod in pods:
-            name = pod["metadata"]["name"]
-            logs = self.run(
-                [self.kubectl, "logs", name, "-n", self.namespace, "--all-containers", "--prefix"],
-                check=False,
-            )
-            (out / f"log-{name}.txt").write_text(logs)
+        for ns in namespaces:
+            for pod in self.get("pods", namespace=ns).get("items", []):
+                name = pod["metadata"]["name"]
+                logs = self.run(
+                    [self.kubectl, "logs", name, "-n", ns, "--all-containers", "--prefix"], check=False
+                )
+                (out / f"log-{ns}-{name}.txt").write_text(logs)
+        if node_logs is not None and node_logs.is_dir():
+            for log in node_logs.glob("*.log"):
+                shutil.copyfile(log, out / f"node-{log.name}")
 
 
 def hpa_metric_readings(cluster: Cluster, scaled_object: str) -> dict[int, float]:
