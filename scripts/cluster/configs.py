@@ -14,6 +14,7 @@ from layout import (
     BRIDGE,
     CLUSTER_DOMAIN,
     CLUSTER_NAME,
+    COREDNS_HEALTH,
     NODE_IP,
     POD_CIDR,
     Layout,
@@ -147,7 +148,7 @@ def corefile(kubeconfig: str) -> str:
     return f"""{CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {{
     bind {NODE_IP}
     errors
-    health 127.0.0.1:18080
+    health {COREDNS_HEALTH}
     kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{
         kubeconfig {kubeconfig} {CLUSTER_NAME}
         pods insecure

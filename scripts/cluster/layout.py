@@ -26,6 +26,9 @@ CLUSTER_DOMAIN = "cluster.local"
 API_PORT = 6443
 ETCD_CLIENT = "http://127.0.0.1:23790"
 ETCD_PEER = "http://127.0.0.1:23800"
+# CoreDNS's health endpoint, on loopback; an uncommon port (a port-forward on 18080 once
+# landed on it instead of the gateway).
+COREDNS_HEALTH = "127.0.0.1:19153"
 
 
 def cache_dir() -> Path:

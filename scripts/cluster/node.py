@@ -27,6 +27,7 @@ from layout import (
     API_PORT,
     BRIDGE,
     CLUSTER_NAME,
+    COREDNS_HEALTH,
     ETCD_CLIENT,
     ETCD_PEER,
     GUARDED_RANGE,
@@ -315,7 +316,7 @@ def start_addons(lay: Layout, kubeconfigs: dict[str, Path], kubectl: str) -> Non
     sh(kubectl, "--kubeconfig", str(lay.kubeconfig), "apply", "--server-side", "-f", rbac)
     core = write(lay.state / "Corefile", configs.corefile(str(kubeconfigs["coredns"])))
     spawn(lay, "coredns", [binary(lay, "coredns", "coredns"), "-conf", core])
-    health = "http://127.0.0.1:18080/health"
+    health = f"http://{COREDNS_HEALTH}/health"
     wait_for("CoreDNS", lambda: urllib.request.urlopen(health, timeout=2).status == 200,
              60, lay.logs / "coredns.log")  # fmt: skip
 

@@ -4,8 +4,8 @@
 
 With the e2e release installed on the local cluster (`make e2e CLUSTER=local`), it waits
 until the model is at zero, sends one streamed chat completion through the gateway
-(kubectl port-forward), and reads when each phase happened: KEDA's activation (the
-ScaledObject's Active condition), the Playground's scale-up as the warmup controller saw
+(kubectl port-forward), and reads when each phase happened: KEDA's activation (its
+operator's log), the Playground's scale-up as the warmup controller saw
 it, the pod's creation, scheduling, container start, readiness of the server (the
 container's probe), the warmed gate, Ready, then the first byte and the end as the client
 saw them. API timestamps are whole seconds; the client's are exact.
@@ -35,9 +35,29 @@ NAMESPACE = "llmaz-serverless"
 GATE = "serving.llmaz-serverless.io/warmed"
 
 
-def kubectl(*args: str) -> Any:
+def kubectl_text(*args: str) -> str:
     argv = [str(REPO / ".bin" / "kubectl"), "--kubeconfig", str(default_layout().kubeconfig), *args]
-    return json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+
+def kubectl(*args: str) -> Any:
+    return json.loads(kubectl_text(*args))
+
+
+def keda_activation(scaled_object: str, since: datetime) -> datetime | None:
+    """When KEDA's operator set the target 0 -> 1 (its log; the ScaledObject's Active condition
+    flips back as soon as the request is answered, so it cannot tell)."""
+    for line in kubectl_text("logs", "-n", "keda", "deploy/keda-operator", "--since=1h").splitlines():
+        fields = line.split("\t")
+        if len(fields) < 5 or "Successfully updated ScaleTarget" not in fields[3]:
+            continue
+        detail = json.loads(fields[4])
+        if (detail.get("scaledobject.Name"), detail.get("Original Replicas Count")) != (scaled_object, 0):
+            continue
+        at = stamp(fields[0])
+        if at and at >= since.replace(microsecond=0):
+            return at
+    return None
 
 
 def stamp(text: str | None) -> datetime | None:
@@ -96,7 +116,6 @@ def send(url: str, served: str) -> dict[str, Any]:
 
 def phases(client: dict[str, Any], playground: str, model: str, scaled_object: str) -> list[tuple[str, Any]]:
     sent = client["sent"]
-    so = kubectl("get", "scaledobject", scaled_object, "-n", NAMESPACE, "-o", "json")
     events = kubectl("get", "events", "-n", NAMESPACE, "-o", "json")["items"]
     scale_up = [
         stamp(e.get("lastTimestamp") or e.get("eventTime"))
@@ -113,7 +132,7 @@ def phases(client: dict[str, Any], playground: str, model: str, scaled_object: s
     from_zero = [t for t in scale_up if t and t >= sent.replace(microsecond=0)]
     return [
         ("request sent to the gateway (held by the interceptor from here)", sent),
-        ("KEDA activation (ScaledObject Active)", condition(so, "Active")),
+        ("KEDA activation: the operator sets the Playground 0 -> 1", keda_activation(scaled_object, sent)),
         ("replicas 0 -> 1 seen on the Playground", max(from_zero, default=None)),
         ("pod created", stamp(pod["metadata"]["creationTimestamp"])),
         ("pod scheduled", condition(pod, "PodScheduled")),
