@@ -32,6 +32,7 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 from build import bin_dir, cache_dir, go_env, is_built, load_pins  # noqa: E402
+from hosttools import ensure_host_tools  # noqa: E402
 from oci import PATH_ENV, ImageConfig, normalize, write_image  # noqa: E402
 
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -202,16 +203,6 @@ def mirror() -> str:
     raise SystemExit("no Debian mirror found in /etc/apt/sources.list{,.d}")
 
 
-def ensure_host_tools(*tools: str) -> None:
-    missing = [t for t in tools if not shutil.which(t)]
-    if missing:
-        package = {"ctr": "containerd runc"}
-        packages = " ".join(package.get(t, t) for t in missing).split()
-        print(f"cluster: installing {' '.join(packages)} from Debian", flush=True)
-        subprocess.run(["apt-get", "update"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", *packages], check=True, stdout=subprocess.DEVNULL)
-
-
 def debian_base(log: Path) -> Path:
     """Debian bookworm minbase with the host's apt sources (incl. security), as a cached tarball."""
     url = mirror()
@@ -359,6 +350,7 @@ def pause_source(spec: dict) -> Path:
 
 
 def build_pause(spec: dict, root: Path, log: Path) -> ImageConfig:
+    ensure_host_tools("gcc")
     out = root / "pause"
     sh(["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION={spec['version']}", "-o", str(out),
         str(pause_source(spec))], log)  # fmt: skip

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import configs
 import pki
+from hosttools import NODE_TOOLS, ensure_host_tools
 from layout import (
     API_PORT,
     BRIDGE,
@@ -326,6 +327,7 @@ def start_addons(lay: Layout, kubeconfigs: dict[str, Path], kubectl: str) -> Non
 
 def up(lay: Layout, kubectl: str, import_images: Callable[[str], None]) -> None:
     started = time.monotonic()
+    ensure_host_tools(*NODE_TOOLS)
     lay.state.mkdir(parents=True, exist_ok=True)
     network_up()
     addr = pki.ClusterAddresses(NODE_NAME, NODE_IP, SERVICE_IP)
