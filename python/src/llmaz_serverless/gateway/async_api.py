@@ -30,6 +30,8 @@ Jobs are scoped to their tenant: another tenant's id answers 404.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -38,6 +40,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
+from redis.exceptions import RedisError
 
 from llmaz_serverless.config import ModelRuntime, RuntimeConfig
 from llmaz_serverless.gateway.errors import openai_error
@@ -276,15 +279,32 @@ def add_routes(app: web.Application, api_of: Callable[[], AsyncApi]) -> None:
     app.router.add_get(PREFIX + "/{job_id}/result", bound("get_result"))
 
 
-async def ensure_outbox_group(redis: Any, settings: WorkerSettings) -> None:
-    """The notification outbox stream and its group, which the worker's ScaledObject reads
-    (KEDA's lag trigger errors with NOGROUP until they exist, and the worker is at zero)."""
+async def declare_streams(
+    broker: Broker, redis: Any, settings: WorkerSettings, retry_max: float = 30.0
+) -> None:
+    """Create every model's stream, the notification outbox and their consumer group, until it works.
+
+    KEDA's redis-streams lag triggers read these groups and fail (NOGROUP) until they exist;
+    before the first job nothing else makes them (the worker is at zero), and the worker's
+    ScaledObject then never turns Ready. Runs beside the gateway, not before it: the gateway
+    serves synchronous traffic while Redis is down, and keeps trying here.
+    """
     from llmaz_serverless.queue.redis_streams import RedisStreamsBroker
 
     outbox = RedisStreamsBroker(
         redis, group=settings.consumer_group, consumer="gateway", streams={settings.notify_stream: "notify"}
     )
-    await outbox.start()
+    delay = 0.5
+    while True:
+        try:
+            await broker.start()
+            await outbox.start()
+            return
+        except (OSError, ConnectionError, RedisError) as err:
+            log.warning("could not create the async streams' consumer groups yet (retrying in %.0f s): %s",
+                        delay, err)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, retry_max)
 
 
 def lifecycle(
@@ -294,10 +314,12 @@ def lifecycle(
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         redis = redis_of()
         api, broker = build_api(runtime, redis, registry)
-        await broker.start()
-        await ensure_outbox_group(redis, api.settings)
+        declaring = asyncio.create_task(declare_streams(broker, redis, api.settings))
         app[API_KEY] = api
         yield
+        declaring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await declaring
         await broker.close()
 
     return ctx

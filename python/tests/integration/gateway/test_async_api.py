@@ -63,12 +63,23 @@ async def test_every_stream_and_group_keda_reads_exist_before_the_first_job_when
     _, document = stack()
     settings = worker_settings(RuntimeConfig.model_validate(document), environ={})
     client = aioredis.from_url(redis_url)
-    try:
+
+    async def groups() -> dict[str, list[bytes]] | None:
+        # The gateway creates them beside its start (it serves even while Redis is down).
+        found = {}
         for stream in (settings.stream_for("m"), settings.notify_stream):
-            groups = await client.xinfo_groups(stream)
-            assert [g["name"] for g in groups] == [settings.consumer_group.encode()], stream
+            try:
+                found[stream] = [g["name"] for g in await client.xinfo_groups(stream)]
+            except aioredis.ResponseError:
+                return None
+        return found
+
+    try:
+        found = await wait_until_async(groups, within=10, what="the groups KEDA reads")
     finally:
         await client.aclose()
+    group = settings.consumer_group.encode()
+    assert found == {settings.stream_for("m"): [group], settings.notify_stream: [group]}
 
 
 async def _finished(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
@@ -202,3 +213,33 @@ async def test_unknown_job_is_404_and_unfinished_result_is_409_when_requested(st
     assert missing[0] == 404 and missing[1]["error"]["param"] == "id"
     assert early[0] == 409 and early[1]["error"]["code"] == "result_not_ready"
     assert "'queued'" in early[1]["error"]["message"]
+
+
+async def test_the_gateway_keeps_creating_the_groups_until_redis_answers(redis_url: str) -> None:
+    # A Redis that refuses connections at first: the declaration retries instead of giving up.
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from llmaz_serverless.gateway.async_api import declare_streams
+    from llmaz_serverless.queue import build_broker
+    from llmaz_serverless.worker.settings import WorkerSettings
+
+    settings = WorkerSettings()
+    real = aioredis.from_url(redis_url)
+    calls = {"n": 0}
+
+    class FlakyBroker:
+        async def start(self) -> None:
+            calls["n"] += 1
+            if calls["n"] < 3:
+                raise ConnectionError("connection refused")
+            await build_broker(settings, real, consumer="gateway", models=["m"]).start()
+
+    try:
+        await asyncio.wait_for(declare_streams(FlakyBroker(), real, settings, retry_max=0.05), timeout=10)  # type: ignore[arg-type]
+        groups = await real.xinfo_groups(settings.stream_for("m"))
+    finally:
+        await real.aclose()
+    assert calls["n"] == 3
+    assert [g["name"] for g in groups] == [settings.consumer_group.encode()]
