@@ -51,10 +51,8 @@ def blob(files: dict[str, bytes], digest: str) -> bytes:
     return data
 
 
-def write(
-    tmp_path: Path, compress: bool = True, names: list[str] | None = None
-) -> tuple[str, dict[str, bytes]]:
-    cfg = oci.ImageConfig(
+def sample_config() -> oci.ImageConfig:
+    return oci.ImageConfig(
         entrypoint=["/bin/app"],
         cmd=["--help"],
         env=["A=1"],
@@ -62,6 +60,12 @@ def write(
         workdir="/tmp",
         labels={"x": "y"},
     )
+
+
+def write(
+    tmp_path: Path, compress: bool = True, names: list[str] | None = None
+) -> tuple[str, dict[str, bytes]]:
+    cfg = sample_config()
     out = tmp_path / "image.tar"
     digest = oci.write_image(tiny_rootfs(tmp_path / "rootfs"), out, names or ["redis:7"], cfg, compress)
     return digest, read_archive(out)
@@ -125,14 +129,7 @@ def test_the_same_rootfs_gives_the_same_archive_whatever_its_mtimes(tmp_path: Pa
     root = tmp_path / "b"
     tiny_rootfs(root / "rootfs")
     os.utime(root / "rootfs" / "bin" / "app", (1, 1))
-    cfg = oci.ImageConfig(
-        entrypoint=["/bin/app"],
-        cmd=["--help"],
-        env=["A=1"],
-        user="10001:10001",
-        workdir="/tmp",
-        labels={"x": "y"},
-    )
+    cfg = sample_config()
     assert oci.write_image(root / "rootfs", root / "image.tar", ["redis:7"], cfg) == first
     assert (root / "image.tar").read_bytes() == (tmp_path / "a" / "image.tar").read_bytes()
 
