@@ -3,7 +3,7 @@
 Their Helm repositories cannot be reached here, so each comes from its Go module source in
 the module cache, at the version pins.toml builds: KEDA, the HTTP add-on and lws from their
 kustomize `config/` trees, llmaz from its Helm chart `chart/`. Our overlays in
-manifests/local/ change only images, flags and namespaces. kustomize loads nothing from
+manifests/local-cluster/ change only images, flags and namespaces. kustomize loads nothing from
 outside an overlay's root, so `stage` copies each upstream `config/` to `<workdir>/<name>/config`
 and the overlay to `<workdir>/<name>/local` (whose `resources` is `../config/default`); nothing
 upstream is ever copied into the repository.
@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 PINS = HERE / "pins.toml"
-LOCAL = REPO / "manifests" / "local"
+LOCAL = REPO / "manifests" / "local-cluster"
 E2E = REPO / "manifests" / "e2e"
 
 # What the upstream configs create (read in their config/ trees), and where our chart looks.

@@ -1,6 +1,6 @@
 """The local-cluster plan (`make e2e CLUSTER=local`), checked without a cluster.
 
-The overlays in manifests/local/ are rendered with the real `kubectl kustomize` against the
+The overlays in manifests/local-cluster/ are rendered with the real `kubectl kustomize` against the
 upstream config/ trees in the Go module cache, llmaz's chart and ours with the real `helm
 template`, and what comes out is read: images, pull policies, namespaces and the names our
 chart points at.
