@@ -15,25 +15,19 @@ import os
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from gomod import wrapper  # noqa: E402
-from layout import cache_dir  # noqa: E402
+from layout import cache_dir, default_layout, load_pins  # noqa: E402
 
-PINS = HERE / "pins.toml"
 STAMP = ".pin"
 
 
-def load_pins() -> dict[str, dict]:
-    return tomllib.loads(PINS.read_text())
-
-
 def bin_dir(name: str, pin: dict) -> Path:
-    return cache_dir() / "bin" / f"{name}-{pin['version']}"
+    return default_layout().bin(name, pin["version"])
 
 
 def pin_digest(pin: dict) -> str:

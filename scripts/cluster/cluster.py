@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 import build  # noqa: E402
 import images  # noqa: E402
 import node  # noqa: E402
-from layout import default_layout  # noqa: E402
+from layout import default_layout, load_pins  # noqa: E402
 
 
 def kubectl() -> str:
@@ -49,7 +49,7 @@ def cached() -> int:
 
     Images are not part of it: `up` builds any that are missing in minutes.
     """
-    pins = build.load_pins()
+    pins = load_pins()
     missing = [f"{n} {p['version']}" for n, p in pins.items() if "module" in p and not build.is_built(n, p)]
     if missing:
         print(f"the local cluster is not built on this machine (missing: {', '.join(missing)}); "

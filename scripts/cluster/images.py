@@ -31,8 +31,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-from build import bin_dir, cache_dir, go_env, is_built, load_pins  # noqa: E402
+from build import bin_dir, go_env, is_built  # noqa: E402
 from hosttools import ensure_host_tools  # noqa: E402
+from layout import cache_dir, load_pins  # noqa: E402
 from oci import PATH_ENV, ImageConfig, normalize, write_image  # noqa: E402
 
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")

@@ -9,6 +9,7 @@ both state trees; only the cache of builds stays.
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,14 @@ ETCD_PEER = "http://127.0.0.1:23800"
 # CoreDNS's health endpoint, on loopback; an uncommon port (a port-forward on 18080 once
 # landed on it instead of the gateway).
 COREDNS_HEALTH = "127.0.0.1:19153"
+
+
+PINS = Path(__file__).resolve().parent / "pins.toml"
+
+
+def load_pins() -> dict[str, dict]:
+    """Every pin of pins.toml: the Go components and the `[images]` table."""
+    return tomllib.loads(PINS.read_text())
 
 
 def cache_dir() -> Path:

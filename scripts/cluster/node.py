@@ -16,7 +16,6 @@ import signal
 import ssl
 import subprocess
 import time
-import tomllib
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +37,7 @@ from layout import (
     SERVICE_CIDR,
     SERVICE_IP,
     Layout,
+    load_pins,
 )
 
 GUARD_CHAIN = "LLMAZ-SL-GUARD"
@@ -45,16 +45,15 @@ GUARD_CHAIN = "LLMAZ-SL-GUARD"
 # fails at once against a closed loopback port, and no registry name is ever looked up.
 CLOSED_PORT_PROXY = "http://127.0.0.1:9"
 NO_PULL_ENV = {"HTTPS_PROXY": CLOSED_PORT_PROXY, "HTTP_PROXY": CLOSED_PORT_PROXY, "NO_PROXY": ""}
-PINS = Path(__file__).resolve().parent / "pins.toml"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def pins() -> dict[str, dict]:
-    return tomllib.loads(PINS.read_text())
+def binary_path(lay: Layout, component: str, name: str) -> Path:
+    return lay.bin(component, load_pins()[component]["version"]) / name
 
 
 def binary(lay: Layout, component: str, name: str) -> str:
-    path = lay.bin(component, pins()[component]["version"]) / name
+    path = binary_path(lay, component, name)
     if not path.is_file():
         raise SystemExit(f"{path} is missing: run `make cluster-build` (scripts/cluster/build.py) first")
     return str(path)
@@ -356,7 +355,7 @@ def down(lay: Layout) -> list[str]:
     for name in NODE_PROCESSES:
         stop(lay, name)
     if pid_of(lay, "containerd") is not None:
-        crictl = lay.bin("cri-tools", pins()["cri-tools"]["version"]) / "crictl"
+        crictl = binary_path(lay, "cri-tools", "crictl")
         if crictl.is_file():
             # Through the CRI, so the CNI plugin releases addresses and veths.
             sh(
@@ -372,7 +371,7 @@ def down(lay: Layout) -> list[str]:
     done += kill_leftovers(lay)
     for name in CONTROL_PLANE:
         stop(lay, name)
-    kube_proxy = lay.bin("kubernetes", pins()["kubernetes"]["version"]) / "kube-proxy"
+    kube_proxy = binary_path(lay, "kubernetes", "kube-proxy")
     if kube_proxy.is_file():
         sh(str(kube_proxy), "--cleanup", check=False)
         done.append("kube-proxy rules removed")

@@ -20,13 +20,15 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-PINS = HERE / "pins.toml"
+sys.path.insert(0, str(HERE))
+
+from layout import cache_dir, load_pins  # noqa: E402
+
 LOCAL = REPO / "manifests" / "local-cluster"
 E2E = REPO / "manifests" / "e2e"
 
@@ -59,10 +61,6 @@ class Step:
     # Files the step reads that must exist before the run (repository and module cache).
     files: list[Path] = field(default_factory=list)
     optional: bool = False
-
-
-def load_pins() -> dict[str, dict]:
-    return tomllib.loads(PINS.read_text())
 
 
 def module_cache() -> Path:
@@ -99,8 +97,7 @@ def llmaz_chart(cache: Path | None = None) -> Path:
 
 def default_workdir() -> Path:
     """Where `stage` copies to: the cluster cache of build.py, never the repository."""
-    default = Path.home() / ".cache" / "llmaz-serverless-cluster"
-    return Path(os.environ.get("LLMAZ_SERVERLESS_CLUSTER_CACHE", default)) / "install"
+    return cache_dir() / "install"
 
 
 def _writable(path: Path) -> None:

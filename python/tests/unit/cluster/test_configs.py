@@ -8,7 +8,7 @@ from pathlib import Path
 import configs
 import node
 import yaml
-from layout import BRIDGE, GUARDED_RANGE, NODE_IP, POD_CIDR, SERVICE_CIDR, SERVICE_IP, Layout
+from layout import BRIDGE, GUARDED_RANGE, NODE_IP, POD_CIDR, SERVICE_CIDR, SERVICE_IP, Layout, load_pins
 
 LAY = Layout(Path("/tmp/cache-for-test"))
 
@@ -74,7 +74,7 @@ def test_the_guard_lets_cluster_addresses_out_only_over_the_bridge_and_loopback(
 
 
 def test_every_pinned_component_names_a_module_version_and_main_packages():
-    pins = node.pins()
+    pins = load_pins()
     for name in ("kubernetes", "etcd", "coredns", "cri-tools", "keda", "http-add-on", "lws", "llmaz"):
         pin = pins[name]
         assert pin["module"] and pin["version"].startswith("v") and pin["packages"], name

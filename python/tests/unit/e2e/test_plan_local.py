@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import subprocess
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +239,7 @@ def test_release_images_replace_the_development_ones(rendered):
 
 
 def test_every_rendered_image_is_one_pins_toml_builds(rendered):
-    pins = tomllib.loads(UP.PINS.read_text())
+    pins = UP.load_pins()
     if "images" not in pins:
         pytest.skip(f"pins.toml has no [images] yet; rendered: {sorted(_images(rendered))}")
     known = {
@@ -268,7 +267,7 @@ def test_the_e2e_manifests_change_only_images(rendered):
 
 def test_redis_from_debian_accepts_clients_from_other_pods(rendered):
     """Debian's redis-server starts in protected mode (DENIED to all but loopback) unless told not to."""
-    pins = tomllib.loads(UP.PINS.read_text())
+    pins = UP.load_pins()
     container = _find(rendered["e2e"], "Deployment", "redis")["spec"]["template"]["spec"]["containers"][0]
     spec = next((s for s in pins.get("images", {}).values() if s["name"] == container["image"]), None)
     if spec is None:
