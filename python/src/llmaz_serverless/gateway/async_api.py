@@ -51,7 +51,8 @@ from llmaz_serverless.queue.submit import SubmitError, Submitter
 from llmaz_serverless.results.objects import ObjectNotFoundError, ObjectStore, build_object_store
 from llmaz_serverless.results.status import StatusStore
 from llmaz_serverless.results.store import ResultStore
-from llmaz_serverless.worker.settings import WorkerSettings, load_settings
+from llmaz_serverless.worker.backoff import backoff_delay
+from llmaz_serverless.worker.settings import BackoffSettings, WorkerSettings, load_settings
 
 log = logging.getLogger("llmaz_serverless.gateway.async")
 
@@ -279,8 +280,12 @@ def add_routes(app: web.Application, api_of: Callable[[], AsyncApi]) -> None:
     app.router.add_get(PREFIX + "/{job_id}/result", bound("get_result"))
 
 
+# Retries of declare_streams while Redis does not answer: 0.5 s doubling to 30 s.
+DECLARE_BACKOFF = BackoffSettings(initial=0.5, max=30.0)
+
+
 async def declare_streams(
-    broker: Broker, redis: Any, settings: WorkerSettings, retry_max: float = 30.0
+    broker: Broker, redis: Any, settings: WorkerSettings, backoff: BackoffSettings = DECLARE_BACKOFF
 ) -> None:
     """Create every model's stream, the notification outbox and their consumer group, until it works.
 
@@ -294,17 +299,18 @@ async def declare_streams(
     outbox = RedisStreamsBroker(
         redis, group=settings.consumer_group, consumer="gateway", streams={settings.notify_stream: "notify"}
     )
-    delay = 0.5
+    attempt = 0
     while True:
         try:
             await broker.start()
             await outbox.start()
             return
         except (OSError, ConnectionError, RedisError) as err:
+            attempt += 1
+            delay = backoff_delay(attempt, backoff)
             log.warning("could not create the async streams' consumer groups yet (retrying in %.0f s): %s",
                         delay, err)  # fmt: skip
             await asyncio.sleep(delay)
-            delay = min(delay * 2, retry_max)
 
 
 def lifecycle(

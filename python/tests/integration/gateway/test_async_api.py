@@ -223,7 +223,7 @@ async def test_the_gateway_keeps_creating_the_groups_until_redis_answers(redis_u
 
     from llmaz_serverless.gateway.async_api import declare_streams
     from llmaz_serverless.queue import build_broker
-    from llmaz_serverless.worker.settings import WorkerSettings
+    from llmaz_serverless.worker.settings import BackoffSettings, WorkerSettings
 
     settings = WorkerSettings()
     real = aioredis.from_url(redis_url)
@@ -237,7 +237,10 @@ async def test_the_gateway_keeps_creating_the_groups_until_redis_answers(redis_u
             await build_broker(settings, real, consumer="gateway", models=["m"]).start()
 
     try:
-        await asyncio.wait_for(declare_streams(FlakyBroker(), real, settings, retry_max=0.05), timeout=10)  # type: ignore[arg-type]
+        await asyncio.wait_for(
+            declare_streams(FlakyBroker(), real, settings, BackoffSettings(initial=0.01, max=0.05)),
+            timeout=10,
+        )  # type: ignore[arg-type]
         groups = await real.xinfo_groups(settings.stream_for("m"))
     finally:
         await real.aclose()
