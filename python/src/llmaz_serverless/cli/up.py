@@ -5,9 +5,13 @@
 Starts, on loopback: Redis (the config's `redis.url` when it already answers,
 else a redis-server on that port), one model-server emulator per model whose
 `upstream` is on loopback (on the upstream's port, settings from the config's
-`emulator:` section), and the gateway (`gateway.host`/`gateway.port`, 8080 in
-the local config) as its own process. Prints what runs and a curl to try;
-Ctrl-C or SIGTERM stops everything, gateway first. Exits 1 when a part fails
+`emulator:` section), the gateway (`gateway.host`/`gateway.port`, 8080 in the
+local config) and the async worker (`worker:` section; its /metrics and
+/readyz on `worker.metricsHost`/`metricsPort`, a free port when that is 0),
+each as its own process reading the same config, so the worker reaches Redis
+and the models exactly as the gateway does. Prints what runs and curl examples
+(cli/up_examples.py: sync, async, events); Ctrl-C or SIGTERM stops everything:
+gateway, then worker (it drains), emulators, Redis. Exits 1 when a part fails
 to start or dies, with the reason and the end of its log.
 """
 
@@ -16,10 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
-import json
 import signal
-import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -33,17 +34,21 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
+from llmaz_serverless.cli.up_examples import async_example, events_example, sync_example
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.emulator.app import build_app as build_emulator
 from llmaz_serverless.emulator.server import start_site
 from llmaz_serverless.emulator.settings import EmulatorSection, EmulatorSettings
 from llmaz_serverless.gateway.routing import ModelRoutes
 from llmaz_serverless.gateway.settings import GatewaySettings, load
-from llmaz_serverless.localserver import RedisServer, ServerNotInstalledError, stop_process
+from llmaz_serverless.loadtest.localstack import ManagedProcess
+from llmaz_serverless.localserver import RedisServer, ServerNotInstalledError, free_port
 from llmaz_serverless.toolpaths import repo_root
+from llmaz_serverless.worker.settings import WorkerSettings
+from llmaz_serverless.worker.settings import load_settings as load_worker_settings
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_PR_SET_PDEATHSIG = 1
+_WILDCARD = {"0.0.0.0", "::"}
 
 
 class UpError(RuntimeError):
@@ -53,7 +58,7 @@ class UpError(RuntimeError):
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "up",
-        help="run Redis + model emulators + the gateway on loopback (the local stack, `make up`)",
+        help="run Redis + model emulators + the gateway + the async worker on loopback (`make up`)",
         description="Run the local stack from a runtime.yaml until Ctrl-C or SIGTERM.",
     )
     parser.add_argument(
@@ -76,11 +81,13 @@ class Stack:
     config_path: Path
     runtime: RuntimeConfig
     gateway: GatewaySettings
+    worker: WorkerSettings
     emulators: list[EmulatorSettings]
     log_dir: Path
     redis_server: RedisServer | None = None
     redis_note: str = ""
-    gateway_proc: subprocess.Popen[bytes] | None = None
+    # The gateway and the worker, in start order (also the stop order).
+    services: list[ManagedProcess] = field(default_factory=list)
     emulator_runners: list[web.AppRunner] = field(default_factory=list)
 
 
@@ -102,8 +109,16 @@ def plan(config_path: Path, port: int | None) -> Stack:
         parts = urlsplit(model.upstream)
         if parts.hostname in _LOOPBACK and parts.port:
             emulators.append(section.settings_for(model.name, parts.hostname or "127.0.0.1", parts.port))
+    worker = load_worker_settings(runtime)
+    if worker.broker != "redis":
+        raise UpError(
+            f"{config_path}: worker.broker is {worker.broker!r}; up runs Redis only: set it to 'redis'"
+        )
+    if not worker.metrics_port:
+        # up waits for the worker's /readyz, which lives on the metrics listener.
+        worker = worker.model_copy(update={"metrics_port": free_port()})
     log_dir = Path(tempfile.mkdtemp(prefix="llmaz-serverless-up-"))
-    return Stack(config_path, runtime, gateway, emulators, log_dir)
+    return Stack(config_path, runtime, gateway, worker, emulators, log_dir)
 
 
 def _redis_answers(url: str) -> bool:
@@ -143,54 +158,16 @@ async def start_emulators(stack: Stack) -> None:
         stack.emulator_runners.append(runner)
 
 
-def _die_with_parent() -> None:
-    # The gateway must not outlive `up` even when `up` is killed with SIGKILL.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def start_gateway(stack: Stack) -> None:
-    command = [sys.executable, "-m", "llmaz_serverless", "gateway", "--config", str(stack.config_path),
-               "--host", stack.gateway.host, "--port", str(stack.gateway.port)]  # fmt: skip
-    log = open(stack.log_dir / "gateway.log", "wb")  # noqa: SIM115 - lives as long as the process
-    stack.gateway_proc = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
-    )
+def _local_url(host: str, port: int) -> str:
+    return f"http://{'127.0.0.1' if host in _WILDCARD else host}:{port}"
 
 
 def _gateway_url(stack: Stack) -> str:
-    host = stack.gateway.host if stack.gateway.host not in ("0.0.0.0", "::") else "127.0.0.1"
-    return f"http://{host}:{stack.gateway.port}"
+    return _local_url(stack.gateway.host, stack.gateway.port)
 
 
-def _tail(path: Path, lines: int = 20) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-async def wait_gateway_ready(stack: Stack, within: float) -> None:
-    url = f"{_gateway_url(stack)}/readyz"
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    proc = stack.gateway_proc
-    assert proc is not None
-    while loop.time() < deadline:
-        if proc.poll() is not None:
-            raise UpError(
-                f"the gateway exited with {proc.returncode} while starting; its log:\n"
-                f"{_tail(stack.log_dir / 'gateway.log')}"
-            )
-        try:
-            status = await asyncio.to_thread(_get_status, url)
-            if status == 200:
-                return
-        except (OSError, urllib.error.URLError):
-            pass
-        await asyncio.sleep(0.2)
-    raise UpError(
-        f"the gateway did not answer {url} within {within:g}s; log: {stack.log_dir / 'gateway.log'}"
-    )
+def _worker_url(stack: Stack) -> str:
+    return _local_url(stack.worker.metrics_host, stack.worker.metrics_port)
 
 
 def _get_status(url: str) -> int:
@@ -199,6 +176,53 @@ def _get_status(url: str) -> int:
             return int(resp.status)
     except urllib.error.HTTPError as err:
         return err.code
+
+
+async def start_service(stack: Stack, service: ManagedProcess, ready_url: str, within: float) -> None:
+    """Start `service`, then wait until `ready_url` answers 200 (the port alone may be open early)."""
+    stack.services.append(service)
+    try:
+        await asyncio.to_thread(service.start)
+    except RuntimeError as err:
+        raise UpError(str(err)) from err
+    proc = service.proc
+    assert proc is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        if proc.poll() is not None:
+            raise UpError(
+                f"the {service.name} exited with {proc.returncode} while starting; its log:\n{service.tail()}"
+            )
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            if await asyncio.to_thread(_get_status, ready_url) == 200:
+                return
+        await asyncio.sleep(0.2)
+    raise UpError(
+        f"the {service.name} did not answer {ready_url} within {within:g}s; log: {service.log_path}"
+    )
+
+
+def _command(stack: Stack, name: str, *flags: str) -> list[str]:
+    return [sys.executable, "-m", "llmaz_serverless", name, "--config", str(stack.config_path), *flags]
+
+
+async def start_gateway(stack: Stack, within: float) -> None:
+    gw = stack.gateway
+    argv = _command(stack, "gateway", "--host", gw.host, "--port", str(gw.port))
+    # The gateway drains first: give it its own shutdown budget before SIGKILL.
+    budget = gw.shutdown_delay + gw.shutdown_timeout + 5
+    service = ManagedProcess("gateway", argv, gw.port, stack.log_dir, within, budget, orphan_safe=True)
+    await start_service(stack, service, f"{_gateway_url(stack)}/readyz", within)
+
+
+async def start_worker(stack: Stack, within: float) -> None:
+    w = stack.worker
+    argv = _command(stack, "worker", "--metrics-host", w.metrics_host, "--metrics-port", str(w.metrics_port))
+    # In-flight jobs finish within drainTimeout; the rest go back to the queue.
+    budget = w.drain_timeout + 5
+    service = ManagedProcess("worker", argv, w.metrics_port, stack.log_dir, within, budget, orphan_safe=True)
+    await start_service(stack, service, f"{_worker_url(stack)}/readyz", within)
 
 
 def summary(stack: Stack) -> str:
@@ -215,28 +239,27 @@ def summary(stack: Stack) -> str:
     for m in stack.runtime.models:
         if m.name not in emulated:
             lines.append(f"  upstream  {m.name:<14} {m.upstream}  (not on loopback: not emulated)")
-    pid = stack.gateway_proc.pid if stack.gateway_proc else "?"
-    lines.append(f"  gateway   {gw}  (pid {pid}, JSON logs in {stack.log_dir / 'gateway.log'})")
+    pids = {s.name: s.proc.pid if s.proc else "?" for s in stack.services}
+    lines.append(
+        f"  gateway   {gw}  (pid {pids.get('gateway')}, JSON logs in {stack.log_dir / 'gateway.log'})"
+    )
+    lines.append(
+        f"  worker    {_worker_url(stack)}/metrics  (pid {pids.get('worker')}, "
+        f"logs in {stack.log_dir / 'worker.log'})"
+    )
     first = stack.runtime.models[0].name if stack.runtime.models else "MODEL"
-    body = json.dumps({"model": first, "messages": [{"role": "user", "content": "hi"}]})
-    lines += [
-        "",
-        "Try:",
-        f"  curl -s {gw}/v1/models",
-        f"  curl -s {gw}/v1/chat/completions -H 'content-type: application/json' \\",
-        f"    -d '{body}'",
-        "",
-        "Ctrl-C stops everything.",
-    ]
+    lines += ["", "Try:", *sync_example(gw, first), "", *async_example(gw, first)]
+    events = events_example(gw, stack.runtime)
+    if events:
+        lines += ["", *events]
+    lines += ["", "Ctrl-C stops everything."]
     return "\n".join(lines)
 
 
 async def stop(stack: Stack) -> None:
-    proc = stack.gateway_proc
-    if proc is not None:
-        # The gateway drains first: give it its own shutdown budget before SIGKILL.
-        budget = stack.gateway.shutdown_delay + stack.gateway.shutdown_timeout + 5
-        await asyncio.to_thread(stop_process, proc, budget)
+    # Gateway first (no new jobs), then the worker, whose in-flight jobs still reach the emulators.
+    for service in stack.services:
+        await asyncio.to_thread(service.stop)
     for runner in stack.emulator_runners:
         await runner.cleanup()
     if stack.redis_server is not None:
@@ -252,18 +275,17 @@ async def run_stack(stack: Stack, ready_timeout: float) -> int:
     try:
         await asyncio.to_thread(start_redis, stack)
         await start_emulators(stack)
-        start_gateway(stack)
-        await wait_gateway_ready(stack, ready_timeout)
+        await start_gateway(stack, ready_timeout)
+        await start_worker(stack, ready_timeout)
         print(summary(stack), flush=True)
-        proc = stack.gateway_proc
-        assert proc is not None
         while not stopping.is_set():
-            if proc.poll() is not None:
-                tail = _tail(stack.log_dir / "gateway.log")
-                raise UpError(f"the gateway exited with {proc.returncode}; its log:\n{tail}")
+            for service in stack.services:
+                code = service.proc.poll() if service.proc else None
+                if code is not None:
+                    raise UpError(f"the {service.name} exited with {code}; its log:\n{service.tail()}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=0.5)
-        print("stopping: gateway, emulators, redis", flush=True)
+        print("stopping: gateway, worker, emulators, redis", flush=True)
     except UpError as err:
         print(f"up: {err}", file=sys.stderr, flush=True)
         status = EXIT_INVALID

@@ -19,7 +19,10 @@ Every process logs to RUN_DIR/logs/ and is stopped (SIGTERM, then SIGKILL) on ex
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib.util
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +36,8 @@ import yaml
 
 from llmaz_serverless.loadtest.scaler import STATE_PATH
 from llmaz_serverless.localserver import RedisServer, free_port, stop_process, wait_for_port
+
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -83,24 +88,42 @@ class LocalModelOptions:
         ]  # fmt: skip
 
 
+def die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies, even by SIGKILL (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ManagedProcess:
     """A child process listening on a port, logging to a file, stopped on exit."""
 
     def __init__(
-        self, name: str, argv: list[str], port: int, log_dir: Path, startup_timeout: float = 30.0
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        log_dir: Path,
+        startup_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+        orphan_safe: bool = False,
     ) -> None:
         self.name = name
         self.argv = argv
         self.port = port
         self.log_path = log_dir / f"{name}.log"
         self.startup_timeout = startup_timeout
+        # Seconds between SIGTERM and SIGKILL: a process that drains needs its drain budget.
+        self.stop_timeout = stop_timeout
+        # Have the kernel stop the child when its parent dies, so a killed launcher leaves nothing behind.
+        self.orphan_safe = orphan_safe
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ManagedProcess:
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent if self.orphan_safe else None,
+        )  # fmt: skip
         try:
             wait_for_port(self.port, self.startup_timeout, self.proc)
         except Exception as exc:
@@ -111,7 +134,13 @@ class ManagedProcess:
 
     def stop(self) -> None:
         if self.proc is not None:
-            stop_process(self.proc)
+            stop_process(self.proc, self.stop_timeout)
+
+    def tail(self, lines: int = 20) -> str:
+        """The end of the process's log, for error messages."""
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _has_module(name: str) -> bool:
