@@ -61,7 +61,7 @@ test: deps lint ## unit, chart render and integration tests (the e2e tier skips 
 	cd python && ../$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: up
-up: deps ## run the main job locally: Redis + model emulator + gateway on loopback
+up: deps ## run the main job locally: Redis + model emulators + gateway + async worker on loopback
 	$(PY) -m llmaz_serverless up --config manifests/local/runtime.yaml
 
 PROFILE ?= emulator
