@@ -66,6 +66,5 @@ ScaledObject gets the `prewarm` metrics-api trigger. Empty when events are off.
 
 {{/* (dict "root" $ "model" $m) -> the gateway URL KEDA reads the model's pre-warm floor from. */}}
 {{- define "llmaz-serverless.events.prewarmURL" -}}
-{{- $gateway := include "llmaz-serverless.componentName" (dict "root" .root "component" "gateway") -}}
-{{- printf "http://%s.%s.svc.%s:%d/v1/prewarm/%s" $gateway .root.Release.Namespace .root.Values.clusterDomain (int .root.Values.gateway.service.port) (include "llmaz-serverless.model.servedName" .) -}}
+{{- printf "%s/v1/prewarm/%s" (include "llmaz-serverless.gatewayURL" .root) (include "llmaz-serverless.model.servedName" .) -}}
 {{- end -}}

@@ -115,17 +115,41 @@ app.kubernetes.io/component: {{ .component }}
 serving.llmaz-serverless.io/warmed
 {{- end -}}
 
-{{/* Namespace of KEDA and the HTTP add-on ("" means this release's, as in the stack chart). */}}
+{{/*
+Namespace of KEDA and the HTTP add-on ("" or unset means this release's, as in
+the stack chart, which installs them beside us). Every template that names the
+add-on's namespace (the interceptor URL, the external scaler address, the
+gateway NetworkPolicy's KEDA peer) goes through this one helper.
+*/}}
 {{- define "llmaz-serverless.httpAddonNamespace" -}}
 {{- default .Release.Namespace .Values.httpAddon.namespace -}}
 {{- end -}}
 
+{{/*
+llmaz-serverless.serviceHost: (dict "root" $ "service" NAME "namespace" NS) ->
+the Service's fully qualified in-cluster name `NAME.NS.svc.<clusterDomain>`.
+Fully qualified so that resolution never depends on the caller's search
+domains (KEDA's operator resolves from its own namespace).
+*/}}
+{{- define "llmaz-serverless.serviceHost" -}}
+{{- printf "%s.%s.svc.%s" .service .namespace .root.Values.clusterDomain -}}
+{{- end -}}
+
 {{- define "llmaz-serverless.interceptorURL" -}}
-{{- printf "http://%s.%s:%d" .Values.httpAddon.interceptor.service (include "llmaz-serverless.httpAddonNamespace" .) (int .Values.httpAddon.interceptor.port) -}}
+{{- $host := include "llmaz-serverless.serviceHost" (dict "root" . "service" .Values.httpAddon.interceptor.service "namespace" (include "llmaz-serverless.httpAddonNamespace" .)) -}}
+{{- printf "http://%s:%d" $host (int .Values.httpAddon.interceptor.port) -}}
 {{- end -}}
 
 {{- define "llmaz-serverless.externalScalerAddress" -}}
-{{- printf "%s.%s:%d" .Values.httpAddon.externalScaler.service (include "llmaz-serverless.httpAddonNamespace" .) (int .Values.httpAddon.externalScaler.port) -}}
+{{- $host := include "llmaz-serverless.serviceHost" (dict "root" . "service" .Values.httpAddon.externalScaler.service "namespace" (include "llmaz-serverless.httpAddonNamespace" .)) -}}
+{{- printf "%s:%d" $host (int .Values.httpAddon.externalScaler.port) -}}
+{{- end -}}
+
+{{/* The gateway Service's in-cluster base URL (KEDA's pre-warm trigger, the helm test Pod). */}}
+{{- define "llmaz-serverless.gatewayURL" -}}
+{{- $svc := include "llmaz-serverless.componentName" (dict "root" . "component" "gateway") -}}
+{{- $host := include "llmaz-serverless.serviceHost" (dict "root" . "service" $svc "namespace" .Release.Namespace) -}}
+{{- printf "http://%s:%d" $host (int .Values.gateway.service.port) -}}
 {{- end -}}
 
 {{/* host:port KEDA's redis-streams triggers use. */}}
@@ -549,7 +573,7 @@ values, so the Secret and the caBundle of the webhook configuration agree.
 {{- else -}}
 {{- $svc := include "llmaz-serverless.warmup.webhookServiceName" . -}}
 {{- $ns := .Release.Namespace -}}
-{{- $sans := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns .Values.clusterDomain) -}}
+{{- $sans := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (include "llmaz-serverless.serviceHost" (dict "root" . "service" $svc "namespace" $ns)) -}}
 {{- $ca := genCA (printf "%s-ca" $svc) 3650 -}}
 {{- $cert := genSignedCert (printf "%s.%s.svc" $svc $ns) nil $sans 3650 $ca -}}
 {{- $tls = dict "ca" ($ca.Cert | b64enc) "crt" ($cert.Cert | b64enc) "key" ($cert.Key | b64enc) -}}

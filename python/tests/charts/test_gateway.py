@@ -1,8 +1,8 @@
-"""Gateway: Deployment, Service, PDB, NetworkPolicy, monitors and the helm test Pod."""
+"""Gateway: Deployment, Service, PDB, NetworkPolicy and monitors (helm test Pod: test_helm_test_pod.py)."""
 
 from __future__ import annotations
 
-from helmrender import NAMESPACE, RELEASE, render
+from helmrender import RELEASE, render
 
 NAME = f"{RELEASE}-llmaz-serverless-gateway"
 MONITORING = "monitoring.coreos.com/v1"
@@ -76,16 +76,6 @@ def test_monitors_stay_off_when_disabled_even_with_the_operator() -> None:
         api_versions=[MONITORING],
     )
     assert not out.kinds("ServiceMonitor", "PodMonitor")
-
-
-def test_helm_test_pod_checks_health_and_lists_every_model_when_rendered() -> None:
-    out = render("ci/05-async-queue-values.yaml")
-    pod = next(p for p in out.kinds("Pod") if p["metadata"]["annotations"].get("helm.sh/hook") == "test")
-    script = pod["spec"]["containers"][0]["command"][-1]
-    url = f"http://{NAME}:80"
-    assert f"{url}/healthz" in script and f"{url}/v1/models" in script
-    assert "'\"batch-model\"'" in script and "'\"online\"'" in script
-    assert pod["metadata"]["namespace"] == NAMESPACE
 
 
 def test_component_placement_falls_back_to_the_global_one_when_unset() -> None:

@@ -43,7 +43,7 @@ def test_scaledobject_names_the_httpscaledobject_when_the_legacy_api_is_chosen()
     push = so["spec"]["triggers"][0]
     assert push["type"] == "external-push"
     assert push["metadata"] == {
-        "scalerAddress": "keda-add-ons-http-external-scaler.keda:9090",
+        "scalerAddress": "keda-add-ons-http-external-scaler.keda.svc.cluster.local:9090",
         "httpScaledObject": f"{RELEASE}-legacy",
     }
 

@@ -39,7 +39,7 @@ def test_models_point_at_the_interceptor_with_their_route_when_rendered(tmp_path
     m = runtime.model("org/M")
     assert m is not None
     assert m.playground == f"{RELEASE}-m" and m.namespace == NAMESPACE and m.backend == "vllm"
-    assert m.upstream == "http://keda-add-ons-http-interceptor-proxy.keda:8080"
+    assert m.upstream == "http://keda-add-ons-http-interceptor-proxy.keda.svc.cluster.local:8080"
     route = out.get("InterceptorRoute", f"{RELEASE}-m")["spec"]["rules"][0]
     assert m.host == route["hosts"][0]
     assert m.headers == {h["name"]: h["value"] for h in route["headers"]}
@@ -58,7 +58,7 @@ def test_path_prefix_and_interceptor_namespace_follow_values_when_set(tmp_path: 
     m = _load(out, tmp_path).models[0]
     assert m.path_prefix == "/team-a"
     assert m.host == "llm.example.com"
-    assert m.upstream == "http://keda-add-ons-http-interceptor-proxy.infra:8080"
+    assert m.upstream == "http://keda-add-ons-http-interceptor-proxy.infra.svc.cluster.local:8080"
 
 
 def test_worker_streams_are_the_streams_keda_reads_when_async_is_enabled(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def test_stack_renders_the_models_in_its_own_namespace_when_only_the_local_chart
     # KEDA and the add-on are installed by the stack into its own namespace
     assert (
         so["spec"]["triggers"][0]["metadata"]["scalerAddress"]
-        == "keda-add-ons-http-external-scaler.llmaz-serverless:9090"
+        == "keda-add-ons-http-external-scaler.llmaz-serverless.svc.cluster.local:9090"
     )
     assert so["metadata"]["namespace"] == "llmaz-serverless"
     # nothing from the placeholders of the remote charts
