@@ -1,10 +1,11 @@
 # llmaz-serverless: `make help` lists the targets.
-# Pinned versions (see ../shared/UPSTREAM.md and scripts/tools.sha256)
-KEDA_VERSION      ?= 2.20.2
-HTTP_ADDON_VERSION ?= 0.15.0
-LLMAZ_CHART_VERSION ?= 0.0.10
-HELM_VERSION      ?= v4.1.4
-KUBECTL_VERSION   ?= v1.35.2
+# Every pinned version lives in versions.toml (`make versions` prints those make uses):
+# scripts/pins.py writes them as variables (KEDA_VERSION, HTTP_ADDON_VERSION,
+# LLMAZ_CHART_VERSION, HELM_VERSION, KUBECTL_VERSION) into an included file, which make
+# rewrites whenever versions.toml changes.
+include .cache/versions.mk
+.cache/versions.mk: versions.toml scripts/pins.py
+	@mkdir -p $(@D) && python3 scripts/pins.py make > $@
 
 SHELL  := /bin/bash
 VENV   ?= .venv
@@ -33,6 +34,11 @@ $(VENV)/.installed: python/pyproject.toml python/requirements.lock
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e python
 	@touch $@
 
+.PHONY: versions
+versions: ## print the pinned versions make uses (all pins: versions.toml)
+	@printf '%s\n' "KEDA_VERSION=$(KEDA_VERSION)" "HTTP_ADDON_VERSION=$(HTTP_ADDON_VERSION)" \
+		"LLMAZ_CHART_VERSION=$(LLMAZ_CHART_VERSION)" "HELM_VERSION=$(HELM_VERSION)" "KUBECTL_VERSION=$(KUBECTL_VERSION)"
+
 .PHONY: venv
 venv: $(VENV)/.installed ## create .venv with the locked Python dependencies and the package
 
@@ -41,9 +47,12 @@ lock: ## re-resolve python/requirements.lock from pyproject.toml
 	@test -x $(VENV)/bin/uv || { python3 -m venv $(VENV) && $(PY) -m pip install --quiet uv; }
 	cd python && ../$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --all-extras pyproject.toml -o requirements.lock
 
+# CI uses the pinned binaries only (runners carry other helm versions on PATH).
+PINNED_TOOLS ?= $(CI)
+
 .PHONY: tools
-tools: ## install pinned helm and kubectl into .bin (or link supported ones from PATH)
-	@python3 scripts/install_tools.py --bin-dir $(BIN)
+tools: ## install pinned helm and kubectl into .bin (or link supported ones from PATH unless CI=true)
+	@python3 scripts/install_tools.py --bin-dir $(BIN) $(if $(filter true 1 yes,$(PINNED_TOOLS)),--pinned)
 
 .PHONY: deps
 deps: system-deps venv tools ## everything the tests need

@@ -1,4 +1,4 @@
-"""Build the local cluster's binaries from their upstream Go modules, at the pins in pins.toml.
+"""Build the local cluster's binaries from their upstream Go modules, at the pins in versions.toml [cluster].
 
 Each component is built once into `<cache>/bin/<name>-<version>/` and reused while its
 pin is unchanged (a stamp file holds the pin). The Go module and build caches are
@@ -113,7 +113,7 @@ def build_all(names: list[str] | None = None) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("components", nargs="*", help="names from pins.toml (default: all)")
+    ap.add_argument("components", nargs="*", help="names from versions.toml [cluster] (default: all)")
     a = ap.parse_args(argv)
     build_all(a.components or None)
     return 0

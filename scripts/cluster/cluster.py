@@ -7,7 +7,7 @@
     python3 scripts/cluster/cluster.py cached   # exit 0 if every binary is built (CI's e2e gate)
 
 Needs root (bridge, iptables, mounts). Works offline: every binary is built from its
-upstream Go module (scripts/cluster/pins.toml) and every image is built locally.
+upstream Go module (versions.toml [cluster]) and every image is built locally.
 """
 
 from __future__ import annotations

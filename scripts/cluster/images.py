@@ -1,7 +1,7 @@
 """Build the local cluster's container images and import them into containerd.
 
 No registry and no Docker engine: each image is a one-layer OCI archive (oci.py) written to
-`<cache>/images/<name>.tar` from a rootfs made here, as listed in pins.toml [images]. A tar is
+`<cache>/images/<name>.tar` from a rootfs made here, as listed in versions.toml [cluster.images]. A tar is
 rebuilt only when the digest of its inputs (pins, binaries, sources, these scripts) changes.
 The Debian bookworm base (debootstrap) and the Python image's dependencies are cached as
 rootfs tarballs in `<cache>/rootfs/`, so a change in python/src only reinstalls the package.
@@ -440,7 +440,7 @@ def build_image(key: str, spec: dict, skip_missing: bool = False) -> Path | None
 
 
 def build_all(keys: list[str] | None = None, skip_missing: bool = False) -> list[Path]:
-    """Build every image (or `keys` of pins.toml [images]) that is missing or out of date."""
+    """Build every image (or `keys` of versions.toml [cluster.images]) that is missing or out of date."""
     all_specs = specs()
     built = [build_image(k, all_specs[k], skip_missing) for k in keys or list(all_specs)]
     return [p for p in built if p]

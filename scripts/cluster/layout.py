@@ -32,12 +32,13 @@ ETCD_PEER = "http://127.0.0.1:23800"
 COREDNS_HEALTH = "127.0.0.1:19153"
 
 
-PINS = Path(__file__).resolve().parent / "pins.toml"
+# The project's one pins file, at the repository's root; the cluster's pins are its [cluster.*].
+PINS = Path(__file__).resolve().parents[2] / "versions.toml"
 
 
 def load_pins() -> dict[str, dict]:
-    """Every pin of pins.toml: the Go components and the `[images]` table."""
-    return tomllib.loads(PINS.read_text())
+    """Every pin of the local cluster (versions.toml [cluster]): the Go components and `[images]`."""
+    return tomllib.loads(PINS.read_text())["cluster"]
 
 
 def cache_dir() -> Path:

@@ -1,7 +1,7 @@
 """Install KEDA, the HTTP add-on, lws, llmaz, Prometheus and Redis on the local cluster, offline.
 
 Their Helm repositories cannot be reached here, so each comes from its Go module source in
-the module cache, at the version pins.toml builds: KEDA, the HTTP add-on and lws from their
+the module cache, at the version versions.toml [cluster] builds: KEDA, the HTTP add-on and lws from their
 kustomize `config/` trees, llmaz from its Helm chart `chart/`. Our overlays in
 manifests/local-cluster/ change only images, flags and namespaces. kustomize loads nothing from
 outside an overlay's root, so `stage` copies each upstream `config/` to `<workdir>/<name>/config`
@@ -48,7 +48,7 @@ HTTP_ADDON_VALUES = {
     "interceptor": {"service": "keda-add-ons-http-interceptor-proxy", "port": 8080},
     "externalScaler": {"service": "keda-add-ons-http-external-scaler", "port": 9090},
 }
-# Components installed from `config/` through an overlay of ours (pins.toml names).
+# Components installed from `config/` through an overlay of ours (versions.toml [cluster] names).
 KUSTOMIZED = ("keda", "http-add-on", "lws")
 E2E_MANIFESTS = ("prometheus.yaml", "redis.yaml")
 WAIT = "10m"

@@ -1,7 +1,7 @@
 """What `make e2e` installs, in order, as plain commands.
 
 Kept as data so the unit tests can check, on machines without Docker, that
-every file a step names exists, that the pinned versions match UPSTREAM.md,
+every file a step names exists, that the stack chart it installs pins the versions of versions.toml,
 and that each values file renders; and so a person can read the plan with
 `llmaz-serverless e2e plan` before running it.
 
@@ -24,12 +24,6 @@ import yaml
 
 from llmaz_serverless.toolpaths import repo_root
 
-# Versions pinned for the e2e cluster (UPSTREAM.md "Versions to pin").
-KEDA_CHART = "2.20.2"
-HTTP_ADDON_CHART = "0.15.0"
-LLMAZ_CHART = "0.0.10"
-KEDA_REPO = "https://kedacore.github.io/charts"
-LLMAZ_REPO = "https://inftyai.github.io/llmaz"
 IMAGE = "llmaz-serverless:e2e"
 CLUSTER_NAME = "llmaz-serverless-e2e"
 NAMESPACE = "llmaz-serverless"
@@ -170,7 +164,7 @@ def local_values(profile: str) -> dict[str, Any]:
     values: dict[str, Any] = dict(data.get("llmaz-serverless") or {})
     values["httpAddon"] = {**(values.get("httpAddon") or {}), **upstream_module().HTTP_ADDON_VALUES}
     values["image"] = {**(values.get("image") or {}), "pullPolicy": "Never"}
-    # The llmaz built here (see scripts/cluster/pins.toml), whose Playground shape differs.
+    # The llmaz built here (see versions.toml [cluster.llmaz]), whose Playground shape differs.
     values["llmaz"] = {"release": upstream_module().llmaz_release()}
     # No registry: the `helm test` pod runs Debian's sh and wget, built and imported by `make cluster`.
     values["tests"] = {**(values.get("tests") or {}), "image": LOCAL_TEST_IMAGE}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import tomllib
 
 import pytest
 import yaml
@@ -27,23 +27,16 @@ def test_unknown_profile_is_refused_with_the_choices():
         plan.install_plan("gpu")
 
 
-def test_pinned_charts_match_upstream_facts_and_the_stack_chart():
-    upstream = (
-        (repo_root().parent / "shared" / "UPSTREAM.md").read_text()
-        if (repo_root().parent / "shared" / "UPSTREAM.md").exists()
-        else ""
-    )
-    stack = yaml.safe_load((repo_root() / "charts" / "llmaz-serverless-stack" / "Chart.yaml").read_text())
-    deps = {d["name"]: d["version"] for d in stack["dependencies"]}
-    assert deps["keda"] == plan.KEDA_CHART
-    assert deps["keda-add-ons-http"] == plan.HTTP_ADDON_CHART
-    assert deps["llmaz"] == plan.LLMAZ_CHART
-    makefile = (repo_root() / "Makefile").read_text()
-    assert re.search(rf"KEDA_VERSION\s*\?=\s*{re.escape(plan.KEDA_CHART)}", makefile)
-    if upstream:
-        assert f"`keda` {plan.KEDA_CHART}" in upstream
-        assert f"`keda-add-ons-http` {plan.HTTP_ADDON_CHART}" in upstream
-        assert f"`llmaz` {plan.LLMAZ_CHART}" in upstream
+def test_the_kind_plan_installs_the_stack_chart_at_the_versions_toml_pins():
+    pins = tomllib.loads((repo_root() / "versions.toml").read_text())["charts"]
+    stack = repo_root() / "charts" / "llmaz-serverless-stack"
+    deps = yaml.safe_load((stack / "Chart.yaml").read_text())["dependencies"]
+    assert {d["name"]: str(d["version"]) for d in deps if d["name"] in pins} == {
+        name: pin["version"] for name, pin in pins.items()
+    }
+    steps = plan.install_plan("emulator")
+    keda = next(s for s in steps if s.name.startswith("install KEDA and llmaz"))
+    assert str(stack) in keda.argv
 
 
 def test_keda_goes_in_before_the_add_on_and_both_before_the_models():

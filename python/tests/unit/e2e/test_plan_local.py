@@ -155,7 +155,7 @@ def test_our_chart_values_point_at_the_add_on_from_config_and_pull_nothing(profi
     assert values["httpAddon"] == UP.HTTP_ADDON_VALUES
     assert values["httpAddon"]["namespace"] == "keda"
     assert values["image"]["pullPolicy"] == "Never"
-    # The llmaz built from pins.toml, and a test pod image that is built, not pulled.
+    # The llmaz built from versions.toml [cluster], and a test pod image that is built, not pulled.
     assert values["llmaz"] == {"release": UP.load_pins()["llmaz"]["version"].removeprefix("v")}
     assert values["tests"]["image"] == plan.LOCAL_TEST_IMAGE
     # Everything else is the profile's own `llmaz-serverless:` values.
@@ -238,10 +238,10 @@ def test_release_images_replace_the_development_ones(rendered):
     assert not [i for i in images if "redis:7.4" in i]
 
 
-def test_every_rendered_image_is_one_pins_toml_builds(rendered):
+def test_every_rendered_image_is_one_the_cluster_pins_build(rendered):
     pins = UP.load_pins()
     if "images" not in pins:
-        pytest.skip(f"pins.toml has no [images] yet; rendered: {sorted(_images(rendered))}")
+        pytest.skip(f"versions.toml has no [cluster.images] yet; rendered: {sorted(_images(rendered))}")
     known = {
         _normalize(n) for spec in pins["images"].values() for n in [spec["name"], *spec.get("aliases", [])]
     }
@@ -271,7 +271,7 @@ def test_redis_from_debian_accepts_clients_from_other_pods(rendered):
     container = _find(rendered["e2e"], "Deployment", "redis")["spec"]["template"]["spec"]["containers"][0]
     spec = next((s for s in pins.get("images", {}).values() if s["name"] == container["image"]), None)
     if spec is None:
-        pytest.skip(f"pins.toml [images] does not build {container['image']} yet")
+        pytest.skip(f"versions.toml [cluster.images] does not build {container['image']} yet")
     argv = [*container.get("command", spec["entrypoint"]), *container.get("args", spec.get("cmd", []))]
     flags = [a for a in argv if a.startswith("--")]
     assert "--protected-mode" in flags and argv[argv.index("--protected-mode") + 1] == "no"

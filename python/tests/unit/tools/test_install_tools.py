@@ -51,12 +51,10 @@ def test_second_run_keeps_binaries_when_digests_match(tmp_path: Path):
 
 
 def test_refuses_a_binary_whose_digest_differs_from_the_repo(tmp_path: Path):
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    shutil.copy(SCRIPT, scripts / "install_tools.py")
-    sums = (SCRIPT.parent / "tools.sha256").read_text()
-    (scripts / "tools.sha256").write_text(sums.replace("210d576a", "00000000"))
-    result = run_installer(tmp_path, script=scripts / "install_tools.py")
+    pins = (repo_root() / "versions.toml").read_text()
+    assert "210d576a" in pins, "the test changes helm's pinned digest in a copy of versions.toml"
+    (tmp_path / "versions.toml").write_text(pins.replace("210d576a", "00000000"))
+    result = run_installer(tmp_path, "--versions", str(tmp_path / "versions.toml"))
     assert result.returncode != 0
     assert "sha256 mismatch for helm" in result.stderr
     assert not (tmp_path / "bin" / "helm").exists()
