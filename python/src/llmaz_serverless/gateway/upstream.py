@@ -13,6 +13,16 @@ HTTP/1.1 and HTTP/1.0 answers, Content-Length, chunked and read-until-close
 bodies, http and https. A pooled connection the upstream closed while idle
 is noticed (EOF) and dropped; a request that fails on a reused connection
 before any answer byte is sent again once on a new connection.
+
+The answer is parsed by llhttp (Node's parser, the one under uvicorn and
+uvloop) through httptools, not by hand: status line, headers, chunked
+framing and what counts as malformed are llhttp's, which is strict where
+RFC 9112 allows a choice. It rejects a repeated Content-Length (even with
+equal values) and Content-Length beside Transfer-Encoding (a
+response-splitting sign), and takes whitespace before a chunk's extensions
+(`lenient_spaces_after_chunk_size`, as the RFC allows). It takes RTSP/ and
+ICE/ in place of HTTP/ in the status line; the version must be 1.0 or 1.1.
+Only POST is sent, so no answer is to a HEAD request.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
+import httptools
 from multidict import CIMultiDict
 
 # Sink of body pieces; returns True when the receiver is congested (the
@@ -29,13 +40,8 @@ from multidict import CIMultiDict
 Sink = Callable[[bytes], bool]
 
 _MAX_HEAD = 64 * 1024
-_MAX_CHUNK_LINE = 4096
-_HEX_DIGITS = b"0123456789abcdefABCDEF"
+_HEAD_QUOTE = 80  # bytes of a bad answer head quoted in the error
 _NO_BODY = frozenset({204, 304})
-# Body framing of an answer.
-_LENGTH, _CHUNKED, _UNTIL_CLOSE = "length", "chunked", "until-close"
-# States of the chunked decoder.
-_SIZE, _DATA, _DATA_END, _TRAILER = range(4)
 
 
 class UpstreamError(Exception):
@@ -151,7 +157,13 @@ class UpstreamResponse:
 
 
 class _Connection(asyncio.Protocol):
-    """One upstream connection; parses the answer's head and frames its body."""
+    """One upstream connection; llhttp (httptools) parses the answer, this class keeps the state.
+
+    The parser's callbacks only record (head fields, body pieces, the end);
+    `data_received` acts on them once `feed_data` returns, so the caller's
+    sink and `on_end` never run inside the C parser, and the body pieces of
+    one read go to the sink joined, as one write.
+    """
 
     def __init__(self, pool: UpstreamPool, key: tuple[str, str, int]) -> None:
         self._pool = pool
@@ -161,33 +173,65 @@ class _Connection(asyncio.Protocol):
         self.used = False  # has carried an answer before (a stale-reuse candidate)
         self.answered = False  # answer bytes came for the current request
         self.idle_timer: asyncio.TimerHandle | None = None
-        self._buf = b""
+        self._parser = httptools.HttpResponseParser(self)
+        # RFC 9112 7.1.1 allows whitespace between a chunk size and its extensions (" ;ext");
+        # strict llhttp rejects it. A size followed by anything else ("5 5") is still an error.
+        self._parser.set_dangerous_leniencies(lenient_spaces_after_chunk_size=True)
         self._head: asyncio.Future[UpstreamResponse] | None = None
+        self._head_bytes = 0
+        self._head_start = b""
+        self._reason = ""
+        self._headers: CIMultiDict[str] = CIMultiDict()
         self._resp: UpstreamResponse | None = None
+        self._pending: list[bytes] = []  # body pieces of the current read
+        self._ended = False  # the parser saw the end of the answer's body
         self._reusable = False
-        self._framing = _LENGTH
-        self._remaining = 0
-        self._chunk_state = _SIZE
-        self._trailer_done = False
+        self._until_close = False  # the body runs until the upstream closes
 
     # --- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        if self._resp is not None:
-            self._body(data)
+        resp = self._resp
+        if resp is None:
+            if self._head is None or self._head.done():
+                # Bytes while idle, or for a request given up: out of step, never reuse it.
+                self._close()
+                return
+            self.answered = True
+            if len(self._head_start) < _HEAD_QUOTE:  # quoted in a head error, to tell what answered
+                self._head_start += data[: _HEAD_QUOTE - len(self._head_start)]
+            self._head_bytes += len(data)
+        elif self._ended:
+            self._reusable = False  # bytes after a complete answer: out of step, never reuse it
             return
-        if self._head is None or self._head.done():
-            # Bytes while idle, or for a request given up: out of step, never reuse it.
-            self._close()
-            return
-        self.answered = True
-        self._buf += data
         try:
-            self._parse_head()
-        except UpstreamProtocolError as err:
-            self._fail_head(err)
+            self._parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as err:
+            error: UpstreamError | None = self._parse_error(err)
+        else:
+            error = None
+        resp = self._resp
+        if resp is None:
+            if error is None and self._head_bytes > _MAX_HEAD:
+                error = UpstreamProtocolError(f"answer head longer than {_MAX_HEAD} bytes")
+            if error is not None:
+                self._fail_head(error)
+            return
+        if self._head is not None and not self._head.done():
+            self._head.set_result(resp)
+        if self._pending:
+            pieces, self._pending = self._pending, []
+            resp._deliver(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        if self._ended:
+            if error is not None:  # bytes after the body that are no answer: out of step
+                self._reusable = False
+            if not resp.complete:
+                resp._finish()
+        elif error is not None:
+            self._close()
+            resp._finish(error)
 
     def eof_received(self) -> bool | None:
         return False  # close the transport; connection_lost does the rest
@@ -200,17 +244,58 @@ class _Connection(asyncio.Protocol):
             self._head.set_exception(UpstreamError(f"connection closed before the answer's head{why}"))
         resp = self._resp
         if resp is not None and not (resp.complete or resp._error):
-            if self._framing == _UNTIL_CLOSE:
+            if self._until_close:
                 resp._finish()
             else:
                 resp._finish(UpstreamCut(f"connection closed in the middle of the body{why}"))
+
+    # --- llhttp callbacks (httptools calls them from inside feed_data)
+    def on_message_begin(self) -> None:
+        if self._resp is not None:  # a second answer after the complete one: out of step
+            self._reusable = False
+        self._reason = ""
+        self._headers = CIMultiDict()
+
+    def on_status(self, reason: bytes) -> None:
+        self._reason += reason.decode("latin-1")  # in pieces when the status line is split
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._resp is None:  # trailers after a chunked body are not kept
+            self._headers.add(name.decode("latin-1"), value.decode("latin-1").strip(" \t"))
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        status = parser.get_status_code()
+        if 100 <= status < 200:  # 1xx interim answer: the real one follows
+            return
+        version = parser.get_http_version()
+        if version not in ("1.1", "1.0"):
+            raise UpstreamProtocolError(f"not an HTTP/1.x answer: HTTP/{version}")
+        headers = self._headers
+        self._reusable = version == "1.1" and parser.should_keep_alive()
+        # The same rule llhttp applies to an answer: chunked only as the last coding, then
+        # Content-Length, else until close (llhttp rejects Content-Length beside Transfer-Encoding).
+        codings = ",".join(headers.getall("Transfer-Encoding", ())).rsplit(",", 1)[-1]
+        chunked = codings.strip().lower() == "chunked"
+        self._until_close = status not in _NO_BODY and not chunked and "Content-Length" not in headers
+        self._ended = False
+        self._resp = UpstreamResponse(self, status, self._reason, headers)
+
+    def on_body(self, body: bytes) -> None:
+        self._pending.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._resp is not None:  # else the end of a 1xx interim answer
+            self._ended = True
 
     # --- used by the pool and the response
     async def request(self, data: bytes) -> UpstreamResponse:
         assert self.transport is not None
         self._head = asyncio.get_running_loop().create_future()
         self._resp = None
-        self._buf = b""
+        self._head_bytes = 0
+        self._head_start = b""
+        self._ended = False
         self.answered = False
         self.transport.write(data)
         try:
@@ -242,143 +327,23 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
         self._pool.forget(self)
 
-    # --- parsing
-    def _parse_head(self) -> None:
-        while self._resp is None:
-            end = self._buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self._buf) > _MAX_HEAD:
-                    raise UpstreamProtocolError(f"answer head longer than {_MAX_HEAD} bytes")
-                return
-            head, self._buf = self._buf[:end], self._buf[end + 4 :]
-            resp = self._make_response(head)
-            if resp is None:  # 1xx interim answer: the real one follows
-                continue
-            self._resp = resp
-            rest, self._buf = self._buf, b""
-            assert self._head is not None
-            self._head.set_result(resp)
-            if self._framing == _LENGTH and self._remaining == 0:
-                resp._finish()
-            if rest:
-                self._body(rest)
+    def _parse_error(self, err: Exception) -> UpstreamError:
+        """What llhttp rejected (or a callback raised), as the error the caller gets.
 
-    def _make_response(self, head: bytes) -> UpstreamResponse | None:
-        lines = head.decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        code, _, reason = rest.partition(" ")
-        if (
-            version not in ("HTTP/1.1", "HTTP/1.0")
-            or len(code) != 3
-            or not (code.isascii() and code.isdigit())
-        ):
-            raise UpstreamProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
-        status = int(code)
-        headers: CIMultiDict[str] = CIMultiDict()
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep or not name or name != name.strip() or line[0] in " \t":
-                raise UpstreamProtocolError(f"malformed header line: {line[:80]!r}")
-            headers.add(name, value.strip(" \t"))
-        if 100 <= status < 200:
-            return None
-        tokens = {t.strip().lower() for t in headers.get("Connection", "").split(",")}
-        self._reusable = version == "HTTP/1.1" and "close" not in tokens
-        self._framing, self._remaining, self._chunk_state = _LENGTH, 0, _SIZE
-        self._trailer_done = False
-        coding = headers.get("Transfer-Encoding")
-        if status in _NO_BODY:
-            pass
-        elif coding is not None:
-            if coding.split(",")[-1].strip().lower() == "chunked":
-                self._framing = _CHUNKED
-            else:
-                self._framing, self._reusable = _UNTIL_CLOSE, False
-        elif "Content-Length" in headers:
-            lengths = {v.strip() for v in headers.getall("Content-Length")}
-            value = lengths.pop()
-            if lengths or not (value.isascii() and value.isdigit()):
-                raise UpstreamProtocolError(f"bad Content-Length: {headers.getall('Content-Length')}")
-            self._remaining = int(value)
-        else:
-            self._framing, self._reusable = _UNTIL_CLOSE, False
-        return UpstreamResponse(self, status, reason, headers)
-
-    def _body(self, data: bytes) -> None:
-        resp = self._resp
-        assert resp is not None
-        if resp.complete:  # bytes after a complete answer: out of step, never reuse it
-            self._reusable = False
-            return
-        if self._framing == _CHUNKED:
-            try:
-                piece = self._dechunk(data)
-            except UpstreamProtocolError as err:
-                self._close()
-                resp._finish(UpstreamCut(str(err)))
-                return
-            if piece:
-                resp._deliver(piece)
-            if self._trailer_done:
-                resp._finish()
-        elif self._framing == _LENGTH:
-            take = data[: self._remaining]
-            self._remaining -= len(take)
-            if len(data) > len(take):
-                self._reusable = False
-            if take:
-                resp._deliver(take)
-            if self._remaining == 0:
-                resp._finish()
-        else:
-            resp._deliver(data)
-
-    def _dechunk(self, data: bytes) -> bytes:
-        """The payload bytes of `data` (chunked framing removed); state carries over calls."""
-        buf = self._buf + data if self._buf else data
-        self._buf = b""
-        pieces: list[bytes] = []
-        pos, size = 0, len(buf)
-        while pos < size:
-            state = self._chunk_state
-            if state == _DATA:
-                end = min(size, pos + self._remaining)
-                pieces.append(buf[pos:end])
-                self._remaining -= end - pos
-                pos = end
-                if self._remaining == 0:
-                    self._chunk_state = _DATA_END
-            elif state in (_SIZE, _TRAILER):
-                eol = buf.find(b"\r\n", pos)
-                if eol < 0:
-                    if size - pos > _MAX_CHUNK_LINE:
-                        raise UpstreamProtocolError("chunk size line too long")
-                    self._buf = buf[pos:]
-                    break
-                line = buf[pos:eol]
-                pos = eol + 2
-                if state == _TRAILER:
-                    if not line:  # the empty line after the trailer: the body is complete
-                        self._trailer_done = True
-                        if pos != size:  # out of step, as after a Content-Length body
-                            self._reusable = False
-                        break
-                    continue
-                digits = line.split(b";", 1)[0].strip()
-                # hex digits only: int() would also take "0x5", "+5" and "5_0"
-                if not digits or digits.translate(None, _HEX_DIGITS):
-                    raise UpstreamProtocolError(f"bad chunk size line: {line[:40]!r}")
-                self._remaining = int(digits, 16)
-                self._chunk_state = _DATA if self._remaining else _TRAILER
-            else:  # _DATA_END: the CRLF after a chunk's data
-                if size - pos < 2:
-                    self._buf = buf[pos:]
-                    break
-                if buf[pos : pos + 2] != b"\r\n":
-                    raise UpstreamProtocolError("chunk data not followed by CRLF")
-                pos += 2
-                self._chunk_state = _SIZE
-        return b"".join(pieces) if len(pieces) != 1 else pieces[0]
+        In the head: UpstreamProtocolError (no answer). In the body: UpstreamCut,
+        as for a close mid-body; the status went to the client already.
+        """
+        if isinstance(err.__context__, UpstreamError):  # raised by a callback, wrapped by httptools
+            return err.__context__
+        if isinstance(err, httptools.HttpParserUpgrade):
+            return UpstreamProtocolError(
+                "the upstream switched protocols (101); the gateway does not upgrade"
+            )
+        if self._resp is None:
+            return UpstreamProtocolError(
+                f"not a valid HTTP/1.x answer head ({err}); it began {self._head_start!r}"
+            )
+        return UpstreamCut(f"bad chunked body: {err}")
 
     def _fail_head(self, err: UpstreamError) -> None:
         self._close()

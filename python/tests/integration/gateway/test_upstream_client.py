@@ -665,7 +665,9 @@ async def test_connect_timeout_covers_the_tls_handshake(serve, pool):
 async def test_not_http_is_a_protocol_error(serve, pool):
     server = await serve(answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"))
     async with asyncio.timeout(LIMIT):
-        with pytest.raises(UpstreamProtocolError, match="status line"):
+        with pytest.raises(
+            UpstreamProtocolError, match=r"not a valid HTTP/1\.x answer head .* began b'SSH-2\.0"
+        ):
             await post(pool(), server.url())
         await server.peers[0].eof.wait()
 

@@ -1,4 +1,4 @@
-"""How the upstream client (`gateway/upstream.py`) parses an answer's head and frames its body.
+"""How the upstream client (`gateway/upstream.py`, llhttp through httptools) takes an answer.
 
 Bytes are fed straight into a `_Connection`'s `data_received`, split wherever the
 test (or hypothesis) likes, so every split a TCP stack could produce is covered:
@@ -10,10 +10,11 @@ test (or hypothesis) likes, so every split a TCP stack could produce is covered:
 - Content-Length, read-until-close, 204/304 and Transfer-Encoding other than
   chunked; which answers leave the connection reusable and which never do
   (HTTP/1.0, `Connection: close`, stray bytes after the body, however split);
-- errors: bad status or header lines, bad Content-Length, oversize head
-  (UpstreamProtocolError); a close before the head (UpstreamError); bad chunk
-  size lines, chunk data not followed by CRLF, an oversize chunk size line and a
-  close in the middle of the body (UpstreamCut).
+- errors: bad status or header lines, versions other than HTTP/1.0 and 1.1, a
+  101 upgrade, bad, repeated or Transfer-Encoding-shadowed Content-Length,
+  oversize head (UpstreamProtocolError); a close before the head
+  (UpstreamError); bad chunk size lines, chunk data not followed by CRLF, a
+  chunk size past 64 bits and a close in the middle of the body (UpstreamCut).
 
 The wire-level behaviour against real servers is in
 tests/integration/gateway/test_upstream_client.py.
@@ -253,18 +254,34 @@ async def test_chunk_pieces_are_delivered_as_they_arrive() -> None:
 
 
 @pytest.mark.parametrize(
-    "coding, framing",
-    [("gzip, chunked", "chunked"), ("Chunked", "chunked"), ("chunked, gzip", "raw"), ("gzip", "raw")],
+    "codings, framing",
+    [
+        ([b"gzip, chunked"], "chunked"),
+        ([b"Chunked"], "chunked"),
+        ([b"gzip", b"chunked"], "chunked"),  # two fields make one list
+        ([b"chunked, gzip"], "raw"),
+        ([b"chunked", b"gzip"], "raw"),
+        ([b"gzip"], "raw"),
+    ],
 )
-async def test_transfer_encoding_chunked_only_when_last(coding: str, framing: str) -> None:
+async def test_transfer_encoding_chunked_only_when_last(codings: list[bytes], framing: str) -> None:
     wire = chunk(b"abc") + LAST
-    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: %s\r\nContent-Length: 3\r\n\r\n" % coding.encode()
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"Transfer-Encoding: %s\r\n" % c for c in codings) + b"\r\n"
     fed = await feed([head, wire], eof=True)
     assert fed.error is None and fed.resp.complete
-    if framing == "chunked":  # chunked beats Content-Length
+    if framing == "chunked":
         assert fed.body == b"abc"
     else:  # another coding last: the body runs until the upstream closes, bytes as they are
         assert fed.body == wire
+
+
+@pytest.mark.parametrize("coding", [b"chunked", b"gzip, chunked", b"gzip"])
+async def test_content_length_beside_transfer_encoding_is_a_protocol_error(coding: bytes) -> None:
+    """RFC 9112 6.3: such an answer "ought to be handled as an error" (a response-splitting sign)."""
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: %s\r\nContent-Length: 3\r\n\r\n" % coding
+    err = await head_error([head + chunk(b"abc") + LAST])
+    assert isinstance(err, UpstreamProtocolError)
+    assert "Content-Length" in str(err)
 
 
 # --- head parsing -------------------------------------------------------------------
@@ -294,7 +311,8 @@ async def test_status_line_without_reason() -> None:
 @pytest.mark.parametrize(
     "status_line",
     [b"HTTP/2 200 OK", b"HTTP/1.2 200 OK", b"ICY 200 OK", b"HTTP/1.1 20 OK", b"HTTP/1.1 2000 OK",
-     b"HTTP/1.1 abc OK", b"HTTP/1.1 \xb2\xb2\xb2 OK", b"<html>", b""],
+     b"HTTP/1.1 abc OK", b"HTTP/1.1 \xb2\xb2\xb2 OK", b"<html>", b"",
+     b"HTTP/2.0 200 OK", b"HTTP/0.9 200 OK"],
 )  # fmt: skip
 async def test_bad_status_line_is_a_protocol_error(status_line: bytes) -> None:
     err = await head_error([status_line + b"\r\nContent-Length: 0\r\n\r\n"])
@@ -320,9 +338,19 @@ async def test_bad_content_length_is_a_protocol_error(lengths: list[str]) -> Non
     assert "Content-Length" in str(err)
 
 
-async def test_repeated_equal_content_length_is_fine() -> None:
-    fed = await feed([b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length:  5\r\n\r\nhello"])
-    assert fed.body == b"hello" and fed.resp.complete
+async def test_repeated_content_length_is_a_protocol_error() -> None:
+    """Even with equal values: RFC 9110 8.6 lets a recipient reject it, and llhttp does."""
+    err = await head_error([b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length:  5\r\n\r\nhello"])
+    assert isinstance(err, UpstreamProtocolError)
+    assert "Content-Length" in str(err)
+
+
+async def test_switching_protocols_is_a_protocol_error() -> None:
+    err = await head_error(
+        [b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\nraw"]
+    )
+    assert isinstance(err, UpstreamProtocolError)
+    assert "101" in str(err)
 
 
 async def test_oversize_head_is_a_protocol_error() -> None:
@@ -446,14 +474,16 @@ async def test_chunk_data_not_followed_by_crlf_is_upstream_cut(after: bytes) -> 
     ):
         fed = await feed(pieces)
         assert isinstance(fed.error, UpstreamCut)
-        assert "CRLF" in str(fed.error)
+        assert "after chunk data" in str(fed.error)
+        assert fed.body == b"hello"
         assert fed.transport.closed and fed.ends == 0
 
 
-async def test_oversize_chunk_size_line_is_upstream_cut() -> None:
+async def test_chunk_size_past_64_bits_is_upstream_cut() -> None:
     fed = await feed([chunked_head(), b"1" * 2000, b"1" * 2000, b"1" * 2000])
     assert isinstance(fed.error, UpstreamCut)
-    assert "too long" in str(fed.error)
+    assert "overflow" in str(fed.error)
+    assert fed.transport.closed
 
 
 async def test_long_chunk_extension_within_the_limit_is_fine() -> None:
