@@ -15,7 +15,9 @@ stack on this machine. With `--nginx`, nginx (Debian's nginx-light, one
 worker, keep-alive upstream, no buffering) runs as a fourth: what one proxy
 hop written in C costs on this machine. With `--baseline REV`, the gateway as
 of git revision REV runs as one more path: a change measured against the code
-it replaces, in the same run. Prints p50/p99 of time to
+it replaces, in the same run; both gateways' added p99, the difference of
+their total p99 and its ratio are printed with 90% intervals from resampling
+whole rounds. Prints p50/p99 of time to
 first token and of total time per path, the gateway's added p50/p99 and the
 p99 ratio, the added p99 of each stream's first request in a round against
 the later ones (new upstream connections show there), how far that p99 moves
@@ -45,8 +47,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import yaml
@@ -76,11 +79,16 @@ def pooled(rounds: list[dict[str, list]], name: str) -> list[tuple[float, float]
     return [sample for r in rounds for sample in r[name]]
 
 
-def added_p99_ms(rounds: list[dict[str, list]]) -> float:
-    """The gateway's added total p99 over `rounds`, in ms."""
-    gateway = [s[1] for s in pooled(rounds, "gateway")]
-    direct = [s[1] for s in pooled(rounds, "direct")]
-    return (pct(gateway, 99) - pct(direct, 99)) * 1000
+def added_p99_ms(rounds: list[dict[str, list]], path: str = "gateway", against: str = "direct") -> float:
+    """What `path` adds to the total p99 of `against` over `rounds`, in ms."""
+    ours = [s[1] for s in pooled(rounds, path)]
+    theirs = [s[1] for s in pooled(rounds, against)]
+    return (pct(ours, 99) - pct(theirs, 99)) * 1000
+
+
+def p99_ratio(rounds: list[dict[str, list]], path: str, against: str) -> float:
+    """Total p99 of `path` over that of `against`."""
+    return pct([s[1] for s in pooled(rounds, path)], 99) / pct([s[1] for s in pooled(rounds, against)], 99)
 
 
 def by_position(rounds: list[dict[str, list]], per_stream: int, first: bool) -> list[dict[str, list]]:
@@ -124,17 +132,56 @@ def quiet_rounds(rounds: list[dict[str, list]], steal_by_round: list[float]) -> 
     return [r for r, steal in zip(rounds, steal_by_round, strict=True) if steal < QUIET_STEAL]
 
 
-def added_p99_interval(rounds: list[dict[str, list]], resamples: int = 1000) -> tuple[float, float]:
-    """90% interval of the gateway's added total p99, by resampling whole rounds.
+def interval(
+    rounds: list[dict[str, list]],
+    statistic: Callable[[list[dict[str, list]]], float] = added_p99_ms,
+    resamples: int = 1000,
+) -> tuple[float, float]:
+    """90% interval of `statistic` (by default the gateway's added total p99), by resampling whole rounds.
 
-    A round is the unit that shares machine state (both paths ran in it, a
+    A round is the unit that shares machine state (every path ran in it, a
     few seconds apart), so rounds, not single streams, are drawn with
-    replacement; the interval shows how far the run's p99 could have landed
-    on the same machine. Fixed seed: the same samples print the same interval.
+    replacement; the interval shows how far the run's figure could have
+    landed on the same machine. Fixed seed: the same samples print the same
+    interval, and every statistic of a run is drawn from the same resamples.
     """
     rng = random.Random(5)
-    added = [added_p99_ms([rng.choice(rounds) for _ in rounds]) for _ in range(resamples)]
-    return pct(added, 5), pct(added, 95)
+    values = [statistic([rng.choice(rounds) for _ in rounds]) for _ in range(resamples)]
+    return pct(values, 5), pct(values, 95)
+
+
+def against_baseline(rounds: list[dict[str, list]], per_stream: int) -> dict[str, Any]:
+    """This gateway against the `--baseline` one, both measured in the same rounds, with 90% intervals.
+
+    Each figure comes with the interval of its own resampling: the gateway's
+    and the baseline's added p99 (against the direct path), their difference
+    (this gateway's total p99 minus the baseline's) and the p99 ratio
+    (this / baseline); the difference also for the later requests of each
+    stream alone (no new connections among them).
+    """
+
+    def diff(rs: list[dict[str, list]]) -> float:
+        return added_p99_ms(rs, "gateway", "baseline")
+
+    def ratio(rs: list[dict[str, list]]) -> float:
+        return p99_ratio(rs, "gateway", "baseline")
+
+    def baseline_added(rs: list[dict[str, list]]) -> float:
+        return added_p99_ms(rs, "baseline")
+
+    later = by_position(rounds, per_stream, first=False)
+    return {
+        "gateway_added_p99_ms": added_p99_ms(rounds),
+        "gateway_added_p99_interval_ms": interval(rounds),
+        "baseline_added_p99_ms": baseline_added(rounds),
+        "baseline_added_p99_interval_ms": interval(rounds, baseline_added),
+        "diff_p99_ms": diff(rounds),
+        "diff_p99_interval_ms": interval(rounds, diff),
+        "diff_p99_later_ms": diff(later),
+        "diff_p99_later_interval_ms": interval(later, diff),
+        "ratio_p99": ratio(rounds),
+        "ratio_p99_interval": interval(rounds, ratio),
+    }
 
 
 async def one_stream(http: aiohttp.ClientSession, url: str, body: bytes) -> tuple[float, float]:
@@ -512,13 +559,11 @@ def run(args: argparse.Namespace) -> dict:
             added_p99_ms(raw["rounds"][:middle]),
             added_p99_ms(raw["rounds"][middle:]),
         ],
-        "added_p99_interval_ms": added_p99_interval(raw["rounds"]),
+        "added_p99_interval_ms": interval(raw["rounds"]),
         "steal_by_round": raw["steal_by_round"],
         "quiet_rounds": len(quiet),
         "added_p99_quiet_ms": added_p99_ms(quiet) if len(quiet) >= MIN_QUIET_ROUNDS else None,
-        "added_p99_quiet_interval_ms": (
-            added_p99_interval(quiet) if len(quiet) >= MIN_QUIET_ROUNDS else None
-        ),
+        "added_p99_quiet_interval_ms": (interval(quiet) if len(quiet) >= MIN_QUIET_ROUNDS else None),
         # First request of each stream in a round against the later ones (see by_position).
         "added_p99_first_later_ms": [
             added_p99_ms(by_position(raw["rounds"], args.per_stream, first=True)),
@@ -546,7 +591,31 @@ def run(args: argparse.Namespace) -> dict:
         "hit_json": _hits(raw["hits_json"]),
         "hit_sse": _hits(raw["hits_sse"]),
         "load_average_end": os.getloadavg()[0],
+        "baseline": against_baseline(raw["rounds"], args.per_stream) if "baseline" in paths else None,
     }
+
+
+def print_baseline(result: dict, rev: str) -> None:
+    """This gateway against the one at `rev`: both added p99s, their difference and ratio, 90% intervals."""
+    b = result["baseline"]
+    base, this = result["references"]["baseline"], result["gateway"]
+
+    def span(key: str, unit: str = " ms", fmt: str = "+.2f") -> str:
+        low, high = b[key]
+        return f"90% interval {low:{fmt}} to {high:{fmt}}{unit}"
+
+    print(f"this gateway against the gateway at {rev}, same rounds:")
+    print(f"  adds total p99: this {b['gateway_added_p99_ms']:+.2f} ms "
+          f"({span('gateway_added_p99_interval_ms')}), "
+          f"{rev} {b['baseline_added_p99_ms']:+.2f} ms "
+          f"({span('baseline_added_p99_interval_ms')})")  # fmt: skip
+    print(f"  total p99 this minus {rev}: {b['diff_p99_ms']:+.2f} ms ({span('diff_p99_interval_ms')}); "
+          f"on the later requests of each stream: {b['diff_p99_later_ms']:+.2f} ms "
+          f"({span('diff_p99_later_interval_ms')})")  # fmt: skip
+    print(f"  total p99 ratio this / {rev}: {b['ratio_p99']:.5f} ({span('ratio_p99_interval', '', '.5f')}); "
+          f"total p50 this minus {rev}: {this['total_p50'] - base['total_p50']:+.2f} ms")  # fmt: skip
+    print(f"  CPU per stream: this {result['gateway_cpu_ms_per_stream']:.3f} ms, "
+          f"{rev} {base['cpu_ms_per_stream']:.3f} ms")  # fmt: skip
 
 
 def main() -> int:
@@ -631,6 +700,8 @@ def main() -> int:
     for name, ref in result["references"].items():
         print(f"{REFERENCES[name]} adds: ttft p99 {ref['added_ttft_p99_ms']:+.2f} ms; "
               f"total p50 {ref['added_p50_ms']:+.2f} ms, p99 {ref['added_p99_ms']:+.2f} ms")  # fmt: skip
+    if result["baseline"] is not None:
+        print_baseline(result, args.baseline)
     print(f"gateway's own time per request (its overhead_seconds histogram, taking the request to "
           f"handing it upstream): p50 {result['gateway_overhead_p50_us']:.0f} us, "
           f"p99 {result['gateway_overhead_p99_us']:.0f} us")  # fmt: skip
