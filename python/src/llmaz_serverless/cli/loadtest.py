@@ -23,6 +23,8 @@ from llmaz_serverless.loadtest.localstack import LocalModelOptions
 from llmaz_serverless.loadtest.runner import RunOptions, run
 from llmaz_serverless.localserver import ServerNotInstalledError
 from llmaz_serverless.report.thresholds import ThresholdsError
+from llmaz_serverless.trace.flags import add_trace_flags, transforms_from_args
+from llmaz_serverless.trace.replay import TraceReplay
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -104,6 +106,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override a shape parameter (repeatable), e.g. idle=360",
     )
     g.add_argument("--seed", type=int)
+    # Replays a trace open loop instead of a scenario's users (--scenario is then ignored).
+    add_trace_flags(p)
     r = p.add_argument_group("replica sampling")
     r.add_argument(
         "--replicas-from", choices=["auto", "state", "prometheus", "kubernetes", "none"], default="auto"
@@ -198,6 +202,8 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         progress=not args.quiet,
         argv=list(sys.argv),
     )
+    if args.trace is not None:
+        opts.trace = TraceReplay(args.trace, transforms_from_args(args))
     if args.replicas_query:
         opts.replicas_query = args.replicas_query
     if args.ready_query:

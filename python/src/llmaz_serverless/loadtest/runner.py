@@ -41,6 +41,7 @@ from llmaz_serverless.loadtest.replicas import (
     StateUrlSource,
 )
 from llmaz_serverless.localserver import stop_process
+from llmaz_serverless.trace.replay import TraceReplay, TraceScenario
 
 
 @dataclass
@@ -71,6 +72,8 @@ class RunOptions:
     thresholds: Path | None = None
     progress: bool = True
     argv: list[str] | None = None
+    # Replay this trace (open loop) instead of the scenario's users.
+    trace: TraceReplay | None = None
 
 
 @dataclass
@@ -230,7 +233,7 @@ def new_run_dir(out: Path, scenario: str, name: str | None) -> Path:
 
 
 def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
-    scenario = catalog.get(opts.scenario)
+    scenario = catalog.get(opts.scenario) if opts.trace is None else TraceScenario(opts.trace)
     schedule = scenario.schedule(opts.shape_params)  # refuses unknown shape parameters up front
     profile = LoadProfile.model_validate({
         **scenario.profile_defaults, **opts.profile, "scenario": scenario.name,
@@ -242,6 +245,8 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
         opts.local_model.model = profile.model
     run_dir = new_run_dir(opts.out, scenario.name, opts.name).resolve()
     profile.run_dir = str(run_dir)
+    if isinstance(scenario, TraceScenario):
+        profile.shape_params = scenario.write(run_dir)
     bound = opts.max_time if opts.max_time is not None else schedule.total + 5
     profile.max_time = bound
     (run_dir / PROFILE_JSON).write_text(profile.to_json(), encoding="utf-8")
@@ -256,6 +261,8 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
         "versions": versions(),
         "profile": json.loads(profile.to_json()),
     }
+    if isinstance(scenario, TraceScenario):
+        meta["trace"] = scenario.meta()
     stack: LocalStack | None = None
     sampler: ReplicaSampler | None = None
     proc: subprocess.Popen[bytes] | None = None
