@@ -1,0 +1,214 @@
+"""`llmaz-serverless plan`: what idle settings cost on a trace, and which are cheapest for your targets.
+
+    llmaz-serverless plan --trace traffic.csv -f values.yaml --cold-start 90s \\
+        --max-cold 5% --max-wait-p95 30s --price 2.5 --report plan/
+    llmaz-serverless plan --against runs/replay --cold-start docs/reports/local-03_burst_after_idle
+
+Exit codes: 0 printed a plan (and a setting meets the targets; with --against: within 10 %);
+1 no setting of the grid meets the targets (with --against: outside 10 %); 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.loadtest.localstack import LocalModelOptions
+from llmaz_serverless.plan import coldstart, compare, report
+from llmaz_serverless.plan.planner import GridSpec, plan
+from llmaz_serverless.plan.search import DEFAULT_COOLDOWNS, DEFAULT_MIN_REPLICAS, Targets
+from llmaz_serverless.plan.settings import CronWindow, LocalScaling, Service
+from llmaz_serverless.plan.values import load_models
+from llmaz_serverless.trace.flags import add_trace_flags, transforms_from_args
+from llmaz_serverless.trace.formats import read_trace
+from llmaz_serverless.trace.transforms import apply
+from llmaz_serverless.values.loader import ValuesFileError
+from llmaz_serverless.values.merge import SetSyntaxError
+from llmaz_serverless.values.rules import parse_duration
+
+
+def share(text: str) -> float:
+    """`5%` or `0.05` -> 0.05."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a share like 5% or 0.05") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a share lies between 0% and 100%")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = parse_duration(text)
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected seconds (30) or a duration (30s, 5m)")
+    return value
+
+
+def _list(kind: type, text: str) -> tuple:
+    try:
+        return tuple(kind(part.strip()) for part in text.split(",") if part.strip())
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a comma-separated list") from None
+
+
+def prewarm(text: str) -> CronWindow:
+    """`START..END[@REPLICAS]` with 5-field cron expressions in UTC."""
+    body, _, replicas = text.partition("@")
+    start, sep, end = body.partition("..")
+    if not sep or not start.strip() or not end.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected START..END[@REPLICAS], e.g. '0 8 * * 1-5..0 18 * * 1-5'"
+        )
+    from llmaz_serverless.plan.cron import parse
+
+    try:
+        parse(start.strip())
+        parse(end.strip())
+        n = int(replicas) if replicas else 1
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return CronWindow(f"plan-{len(text)}", start.strip(), end.strip(), "Etc/UTC", n)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "plan",
+        help="simulate scale to zero on a trace: cost, cold requests, waits; recommend idle settings",
+        description="Simulates, per model, the decision loop the cluster runs (the HTTP add-on's metric, "
+        "KEDA's polling/activation/cooldown, the HPA's stabilization and policies, cron pre-warm windows, "
+        "the cold start) over a trace, prints cost and cold-start exposure for the values as given, and "
+        "searches a grid of idle settings for the cheapest that meets the targets. Rules and sources: "
+        "docs/design/planner.md.",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_trace_flags(p)
+    v = p.add_argument_group("values")
+    v.add_argument("-f", "--values", action="append", default=[], type=Path, metavar="FILE",
+                   help="values file (repeatable, merged like helm -f)")  # fmt: skip
+    v.add_argument(
+        "--set", dest="set_values", action="append", default=[], metavar="K=V", help="like helm --set"
+    )
+    v.add_argument("--chart", type=Path, help="chart directory (default: the repo's llmaz-serverless)")
+    v.add_argument("--model", help="plan only this model (name or servedName)")
+    s = p.add_argument_group("the model's timing")
+    s.add_argument(
+        "--cold-start", metavar="SECONDS|TIMELINE.json|RUN_DIR",
+        help="replica creation to Ready: seconds, a published cold-start timeline, or a run directory",
+    )  # fmt: skip
+    s.add_argument(
+        "--ttft", type=float, help="seconds to the first token (default 0.05; local: the emulator's)"
+    )
+    s.add_argument("--prefill-per-token", type=float, help="seconds per prompt token (default 0.0002)")
+    s.add_argument("--itl", type=float, help="seconds per output token (default 0.02)")
+    s.add_argument("--prompt-tokens", type=int, default=512, help="for rows without a count (default 512)")
+    s.add_argument("--output-tokens", type=int, default=128, help="for rows without a count (default 128)")
+    t = p.add_argument_group("targets and grid")
+    t.add_argument("--max-cold", type=share, metavar="SHARE", help="most requests arriving at zero, e.g. 5%%")
+    t.add_argument(
+        "--max-wait-p95", type=seconds, metavar="DURATION", help="most added wait at p95, e.g. 30s"
+    )
+    t.add_argument("--max-wait-p99", type=seconds, metavar="DURATION", help="most added wait at p99")
+    t.add_argument(
+        "--max-timeouts", type=int, default=0, help="requests allowed to time out cold (default 0)"
+    )
+    t.add_argument(
+        "--cooldowns", type=lambda x: _list(seconds, x), default=DEFAULT_COOLDOWNS, metavar="LIST",
+        help="cooldownPeriod values to try (default 60,120,300,600,900,1800,3600)",
+    )  # fmt: skip
+    t.add_argument(
+        "--min-replicas", type=lambda x: _list(int, x), default=DEFAULT_MIN_REPLICAS, metavar="LIST",
+        help="minReplicaCount values to try (default 0,1)",
+    )  # fmt: skip
+    t.add_argument("--prewarm", type=prewarm, action="append", default=[], metavar="START..END[@N]",
+                   help="a cron pre-warm window (UTC) to try, repeatable")  # fmt: skip
+    t.add_argument("--no-search", action="store_true", help="only price the values as given")
+    t.add_argument("--price", type=float, metavar="PER_GPU_HOUR", help="price of one GPU-hour")
+    o = p.add_argument_group("output")
+    o.add_argument("--report", type=Path, metavar="DIR", help="write plan.md, plan.html, plan.json and plots")
+    c = p.add_argument_group("check against a measured run")
+    c.add_argument(
+        "--against", type=Path, metavar="RUN_DIR",
+        help="simulate the trace a `loadtest --trace` run replayed and compare with what it measured",
+    )  # fmt: skip
+    c.add_argument(
+        "--controller", choices=("local", "keda"), default="local",
+        help="what scaled the run: the local stack's scaler (default) or KEDA with -f values",
+    )  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def _service(args: argparse.Namespace, cold: float, local: bool) -> Service:
+    emu = LocalModelOptions()
+    base = Service(cold, emu.ttft, emu.prefill_per_token, emu.itl) if local else Service(cold)
+    return Service(
+        cold,
+        base.ttft if args.ttft is None else args.ttft,
+        base.prefill_per_token if args.prefill_per_token is None else args.prefill_per_token,
+        base.itl if args.itl is None else args.itl,
+        args.prompt_tokens,
+        args.output_tokens,
+    )
+
+
+def _command() -> str:
+    return shlex.join(["llmaz-serverless", *sys.argv[1:]])
+
+
+def _against(args: argparse.Namespace, cold: float, source: str) -> int:
+    local = args.controller == "local"
+    svc = _service(args, cold, local)
+    keda = None
+    if not local:
+        models = load_models(args.values, args.set_values, args.chart)
+        keda = next((m.scaling for m in models if args.model in (None, m.name, m.served_name)), None)
+        if keda is None:
+            raise ValueError(f"--model {args.model!r}: not in the values; fix: pass one of their models")
+    emu = LocalModelOptions()
+    scaler = LocalScaling(emu.max_replicas, emu.target_concurrency, emu.idle, emu.scale_down_after)
+    result = compare.compare(args.against, svc, source, local=scaler if local else None, keda=keda)
+    print(compare.text(result))
+    if args.report:
+        for path in compare.write(result, args.report, _command()):
+            if path.suffix in (".md", ".html"):
+                print(f"report: {path}")
+    return EXIT_OK if result.within else EXIT_INVALID
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if not args.cold_start:
+            raise ValueError(
+                "--cold-start is required: seconds (90s), a cold-start timeline JSON or a run directory"
+            )
+        cold, source = coldstart.resolve(args.cold_start)
+        if args.against is not None:
+            return _against(args, cold, source)
+        if args.trace is None:
+            raise ValueError("--trace FILE is required (or --against RUN_DIR)")
+        trace = apply(read_trace(args.trace), transforms_from_args(args))
+        models = load_models(args.values, args.set_values, args.chart)
+        targets = Targets(args.max_cold, args.max_wait_p95, args.max_wait_p99, args.max_timeouts)
+        grid = (
+            None
+            if args.no_search
+            else GridSpec(tuple(args.cooldowns), tuple(args.min_replicas), tuple(args.prewarm))
+        )
+        result = plan(
+            trace, models, _service(args, cold, False), source, targets, grid, args.price, args.model
+        )
+    except (ValueError, ValuesFileError, SetSyntaxError, OSError) as err:
+        print(f"plan: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print(report.text(result))
+    if args.report:
+        for path in report.write(result, args.report, _command()):
+            if path.suffix in (".md", ".html"):
+                print(f"report: {path}")
+    if grid is not None and any(m.chosen is None for m in result.models):
+        return EXIT_INVALID
+    return EXIT_OK

@@ -1,0 +1,254 @@
+"""The plan as text (the terminal), and as a report like the load-test ones: plan.md, plan.html
+(self-contained), plan.json and one frontier and one replicas PNG per model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+
+from llmaz_serverless.plan.planner import ModelResult, PlanResult
+from llmaz_serverless.plan.simulate import Outcome
+from llmaz_serverless.report import html, markdown
+from llmaz_serverless.report.document import Block
+
+DPI = 110
+
+
+def outcome_row(o: Outcome, gpus: float, price: float | None) -> dict[str, Any]:
+    hours = o.gpu_hours(gpus)
+    return {
+        "requests": o.requests,
+        "replica_seconds": round(o.replica_seconds, 1),
+        "gpu_hours": round(hours, 3),
+        "cost": None if price is None else round(hours * price, 2),
+        "cold_share": round(o.cold_share, 4),
+        "cold_requests": o.cold_requests,
+        "wait_p50_s": round(o.wait_percentile(50), 2),
+        "wait_p95_s": round(o.wait_percentile(95), 2),
+        "wait_p99_s": round(o.wait_percentile(99), 2),
+        "timeouts": o.timeouts,
+        "peak_replicas": o.peak_replicas,
+        "scale_ups_from_zero": o.scale_ups_from_zero,
+    }
+
+
+_HEADER = ["settings", "replica-s", "GPU-h", "cost", "cold", "wait p50/p95/p99", "peak", "from zero"]
+
+
+def _cells(label: str, row: dict[str, Any]) -> list[str]:
+    cost = "-" if row["cost"] is None else f"{row['cost']:.2f}"
+    return [
+        label, f"{row['replica_seconds']:.0f}", f"{row['gpu_hours']:.2f}", cost,
+        f"{row['cold_share']:.1%} ({row['cold_requests']})",
+        f"{row['wait_p50_s']:.1f} / {row['wait_p95_s']:.1f} / {row['wait_p99_s']:.1f} s",
+        str(row["peak_replicas"]), str(row["scale_ups_from_zero"]),
+    ]  # fmt: skip
+
+
+def _given_label(m: ModelResult) -> str:
+    s = m.model.scaling
+    cron = f", {len(s.cron)} cron window(s)" if s.cron else ""
+    return f"as given: cooldown {s.cooldown:g}s, min {s.min_replicas}{cron}"
+
+
+def _targets_text(r: PlanResult) -> str:
+    t = r.targets
+    parts = [f"cold <= {t.max_cold:.1%}" if t.max_cold is not None else ""]
+    parts += [f"wait p95 <= {t.max_wait_p95:g}s" if t.max_wait_p95 is not None else ""]
+    parts += [f"wait p99 <= {t.max_wait_p99:g}s" if t.max_wait_p99 is not None else ""]
+    parts += [f"timeouts <= {t.max_timeouts}"]
+    return ", ".join(p for p in parts if p)
+
+
+def text(r: PlanResult) -> str:
+    """What the terminal shows."""
+    out = [f"trace: {r.trace.describe()}", f"cold start: {r.service.cold_start:g}s ({r.cold_source})"]
+    for m in r.models:
+        gpus, price = m.model.gpus_per_replica, r.price
+        out.append(f"\nmodel {m.model.name}: {len(m.arrivals)} requests")
+        rows = [_cells(_given_label(m), outcome_row(m.given, gpus, price))]
+        if m.chosen is not None:
+            rows.append(
+                _cells(
+                    "recommended: " + m.chosen.candidate.label(), outcome_row(m.chosen.outcome, gpus, price)
+                )
+            )
+        widths = [max(len(row[i]) for row in [_HEADER, *rows]) for i in range(len(_HEADER))]
+        for row in [_HEADER, *rows]:
+            out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        if m.scored and m.chosen is None:
+            out.append(f"  no setting of the grid meets the targets ({_targets_text(r)})")
+        if m.chosen is not None:
+            out.append(m.diff or "  (the values as given are already the cheapest that meet the targets)")
+    out += [f"note: {u}" for u in r.unmatched]
+    out.append(f"\n{r.settings_simulated} setting(s) simulated in {r.seconds:.2f} s")
+    return "\n".join(out)
+
+
+def _frontier_png(m: ModelResult, price: float | None, path: Path) -> Path:
+    gpus = m.model.gpus_per_replica
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    scale = (lambda o: o.gpu_hours(gpus) * price) if price is not None else (lambda o: o.gpu_hours(gpus))
+    ok = [s for s in m.scored if s.ok]
+    miss = [s for s in m.scored if not s.ok]
+    for group, color, label in ((ok, "#2ca02c", "meets the targets"), (miss, "#bbbbbb", "misses a target")):
+        ax.scatter([s.outcome.cold_share * 100 for s in group], [scale(s.outcome) for s in group],
+                   s=18, color=color, label=label)  # fmt: skip
+    front = sorted((s for s in m.scored if s.frontier), key=lambda s: s.outcome.cold_share)
+    ax.plot([s.outcome.cold_share * 100 for s in front], [scale(s.outcome) for s in front],
+            color="#1f77b4", lw=1.2, label="frontier")  # fmt: skip
+    ax.scatter(
+        [m.given.cold_share * 100], [scale(m.given)], marker="s", s=60, color="#d62728", label="as given"
+    )
+    if m.chosen is not None:
+        ax.scatter([m.chosen.outcome.cold_share * 100], [scale(m.chosen.outcome)], marker="*", s=160,
+                   color="#ff7f0e", label="recommended", zorder=5)  # fmt: skip
+    ax.set_xlabel("requests arriving at zero replicas (%)")
+    ax.set_ylabel("cost" if price is not None else "GPU-hours")
+    ax.set_title(f"{m.model.name}: cost versus cold share over the trace")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def _replicas_png(m: ModelResult, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    series = [(m.given, "as given", "#d62728")]
+    if m.chosen_timeline is not None:
+        series.append((m.chosen_timeline, "recommended", "#ff7f0e"))
+    for o, label, color in series:
+        xs = [t for t, _ in o.timeline] + [o.duration]
+        ys = [n for _, n in o.timeline] + [o.timeline[-1][1] if o.timeline else 0]
+        ax.step(xs, ys, where="post", label=label, color=color)
+    ax.eventplot(
+        [a.t for a in m.arrivals], lineoffsets=-0.3, linelengths=0.3, colors="#7f7f7f", linewidths=0.3
+    )
+    ax.set_xlabel("seconds of the trace")
+    ax.set_ylabel("replicas")
+    ax.set_title(f"{m.model.name}: simulated replicas (ticks: arrivals)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def blocks(r: PlanResult, command: str, images: dict[str, tuple[str, str]]) -> list[Block]:
+    t = r.trace
+    out = [
+        Block("heading", "Idle settings plan", level=1),
+        Block(
+            "para",
+            f"Trace `{t.name}`: {len(t.arrivals)} requests over {t.duration:.0f} s; "
+            f"transforms: {', '.join(t.transforms) or 'none'}. Cold start {r.service.cold_start:g} s "
+            f"({r.cold_source}). Service time per request: {r.service.ttft:g} s + "
+            f"{r.service.prefill_per_token:g} s per prompt token + {r.service.itl:g} s per output token. "
+            f"Targets: {_targets_text(r)}."
+            + (f" Price: {r.price:g} per GPU-hour." if r.price is not None else ""),
+        ),
+    ]
+    if t.attribution:
+        out.append(Block("para", f"Trace data: {t.attribution}."))
+    out += [
+        Block(
+            "para",
+            "Every number is a simulation of the decision loop in docs/design/planner.md, not a measurement.",
+        ),
+        Block("heading", "Command"),
+        Block("code", command),
+    ]
+    for m in r.models:
+        gpus = m.model.gpus_per_replica
+        out.append(Block("heading", f"Model {m.model.name}"))
+        rows = [_cells(_given_label(m), outcome_row(m.given, gpus, r.price))]
+        if m.chosen is not None:
+            rows.append(
+                _cells(
+                    "**recommended**: " + m.chosen.candidate.label(),
+                    outcome_row(m.chosen.outcome, gpus, r.price),
+                )
+            )
+        out.append(Block("table", header=_HEADER, rows=rows))
+        if m.scored and m.chosen is None:
+            out.append(Block("para", f"No setting of the grid meets the targets ({_targets_text(r)})."))
+        if m.chosen is not None:
+            out += [
+                Block("para", "As a values change:"),
+                Block("code", m.diff or "(no change: the values as given win)"),
+            ]
+        if m.model.name in images:
+            frontier, replicas = images[m.model.name]
+            out += [
+                Block("image", "cost versus cold share", image=frontier),
+                Block("image", "replicas", image=replicas),
+            ]
+        if m.scored:
+            front = sorted((s for s in m.scored if s.frontier), key=lambda s: s.outcome.cold_share)
+            out += [
+                Block("heading", "Frontier (no setting is both cheaper and colder)", level=3),
+                Block(
+                    "table",
+                    header=_HEADER,
+                    rows=[_cells(s.candidate.label(), outcome_row(s.outcome, gpus, r.price)) for s in front],
+                ),
+            ]
+    out.append(Block("para", f"{r.settings_simulated} setting(s) simulated in {r.seconds:.2f} s."))
+    return out
+
+
+def as_json(r: PlanResult) -> dict[str, Any]:
+    return {
+        "trace": {"name": r.trace.name, "requests": len(r.trace.arrivals), "duration_s": r.trace.duration,
+                  "transforms": r.trace.transforms, "attribution": r.trace.attribution},
+        "cold_start_s": r.service.cold_start,
+        "cold_start_source": r.cold_source,
+        "models": [
+            {
+                "name": m.model.name,
+                "given": outcome_row(m.given, m.model.gpus_per_replica, r.price),
+                "recommended": None if m.chosen is None else {
+                    "settings": m.chosen.candidate.label(),
+                    **outcome_row(m.chosen.outcome, m.model.gpus_per_replica, r.price),
+                },
+                "diff": m.diff,
+                "grid": [
+                    {"settings": s.candidate.label(), "frontier": s.frontier, "misses": s.misses,
+                     **outcome_row(s.outcome, m.model.gpus_per_replica, r.price)}
+                    for s in m.scored
+                ],
+            }
+            for m in r.models
+        ],
+        "settings_simulated": r.settings_simulated,
+        "seconds": round(r.seconds, 3),
+        "notes": r.unmatched,
+    }  # fmt: skip
+
+
+def write(r: PlanResult, out_dir: Path, command: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images: dict[str, tuple[str, str]] = {}
+    files: list[Path] = []
+    for m in r.models:
+        if m.scored:
+            slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in m.model.name)
+            files.append(_frontier_png(m, r.price, out_dir / f"frontier-{slug}.png"))
+            files.append(_replicas_png(m, out_dir / f"replicas-{slug}.png"))
+            images[m.model.name] = (files[-2].name, files[-1].name)
+    doc = blocks(r, command, images)
+    for name, content in (("plan.md", markdown.render(doc)), ("plan.html", html.render(doc, out_dir)),
+                          ("plan.json", json.dumps(as_json(r), indent=2))):  # fmt: skip
+        path = out_dir / name
+        path.write_text(content, encoding="utf-8")
+        files.append(path)
+    return files

@@ -1,0 +1,356 @@
+"""The decision loop of one model, simulated over a trace: requests, replicas, KEDA, the HPA.
+
+Event driven: the clock jumps from one arrival or controller tick to the next, so an hour of 20k
+requests costs a few tens of milliseconds. Each request keeps the interceptor's concurrency up from
+its arrival until its answer ends (a held request counts while it waits, as in the add-on); a
+replica is billed from its creation and serves once `Service.cold_start` has passed. Every rule
+below is stated, with where the pinned upstream defines it, in docs/design/planner.md.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from llmaz_serverless.plan.cron import active_intervals
+from llmaz_serverless.plan.settings import Direction, LocalScaling, Scaling, Service
+from llmaz_serverless.trace.model import Arrival
+
+# The add-on's external scaler pushes "active" to KEDA every 200 ms (StreamIsActive), so a
+# request at zero starts the scale-up this long after it arrives, not at KEDA's next poll.
+PUSH_INTERVAL = 0.2
+# kube-controller-manager --horizontal-pod-autoscaler-sync-period (default 15 s).
+HPA_SYNC = 15.0
+# kube-controller-manager --horizontal-pod-autoscaler-tolerance (default 0.1).
+HPA_TOLERANCE = 0.1
+
+
+@dataclass
+class Outcome:
+    """What one simulated run costs and how requests fared."""
+
+    requests: int
+    replica_seconds: float
+    cold_requests: int
+    # Added wait (seconds) of every request: 0 for a request that found a Ready replica.
+    waits: np.ndarray
+    timeouts: int
+    peak_replicas: int
+    scale_ups_from_zero: int
+    duration: float
+    # (time, replicas) after every change, for plots.
+    timeline: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def cold_share(self) -> float:
+        return self.cold_requests / self.requests if self.requests else 0.0
+
+    def wait_percentile(self, q: float) -> float:
+        return float(np.percentile(self.waits, q)) if self.requests else 0.0
+
+    def gpu_hours(self, gpus_per_replica: float = 1.0) -> float:
+        return self.replica_seconds * gpus_per_replica / 3600.0
+
+
+class _Pool:
+    """Replicas that exist: the time each one is (or will be) Ready, and the replica-seconds billed."""
+
+    def __init__(self, start: float, timeline: bool) -> None:
+        self.ready_at: list[float] = []
+        self.billed = 0.0
+        self.since = start
+        self.peak = 0
+        self.ups_from_zero = 0
+        self.timeline: list[tuple[float, int]] | None = [(start, 0)] if timeline else None
+
+    @property
+    def count(self) -> int:
+        return len(self.ready_at)
+
+    def scale(self, now: float, replicas: int, cold_start: float) -> None:
+        current = len(self.ready_at)
+        if replicas == current:
+            return
+        self.billed += current * (now - self.since)
+        self.since = now
+        if replicas > current:
+            if current == 0:
+                self.ups_from_zero += 1
+            self.ready_at.extend([now + cold_start] * (replicas - current))
+            self.peak = max(self.peak, replicas)
+        else:
+            # A ReplicaSet deletes pods that are not Ready (the newest) first.
+            self.ready_at.sort()
+            del self.ready_at[replicas:]
+        if self.timeline is not None:
+            self.timeline.append((now, replicas))
+
+    def ready(self, now: float) -> bool:
+        return any(t <= now for t in self.ready_at)
+
+    def close(self, end: float) -> float:
+        self.billed += len(self.ready_at) * (end - self.since)
+        self.since = end
+        return self.billed
+
+
+class _Hpa:
+    """The HPA's replica calculation with tolerance, stabilization windows and scaling policies."""
+
+    def __init__(self, s: Scaling) -> None:
+        self.s = s
+        self.recommendations: list[tuple[float, int]] = []
+        self.events: list[tuple[float, int]] = []  # (time, replica change) for the policies' periods
+
+    def reset(self) -> None:
+        # At zero the HPA is disabled (KEDA owns 0 <-> 1); its history does not carry over.
+        self.recommendations.clear()
+        self.events.clear()
+
+    @staticmethod
+    def _ratio_replicas(value: float, target: float, current: int) -> int:
+        usage_ratio = value / (target * current)
+        if abs(usage_ratio - 1.0) <= HPA_TOLERANCE:
+            return current
+        return math.ceil(value / target)
+
+    def _limit(self, d: Direction, now: float, current: int, up: bool) -> int:
+        limits = []
+        for p in d.policies:
+            in_period = sum(delta for t, delta in self.events if t > now - p.period and (delta > 0) == up)
+            start = current - in_period
+            if p.kind == "Pods":
+                limits.append(start + p.value if up else start - p.value)
+            elif up:
+                limits.append(math.ceil(start * (1 + p.value / 100)))
+            else:
+                limits.append(math.ceil(start * (1 - p.value / 100)))
+        if d.select == "Disabled" or not limits:
+            return current
+        if up:
+            return int(max(limits) if d.select == "Max" else min(limits))
+        return int(min(limits) if d.select == "Max" else max(limits))
+
+    def desired(self, now: float, current: int, metrics: list[tuple[float, float]]) -> int:
+        raw = max(self._ratio_replicas(value, target, current) for value, target in metrics)
+        self.recommendations.append((now, raw))
+        horizon = max(self.s.up.window, self.s.down.window)
+        self.recommendations = [(t, r) for t, r in self.recommendations if t > now - horizon - 1e-9]
+        up_rec = min((r for t, r in self.recommendations if t > now - self.s.up.window - 1e-9), default=raw)
+        down_rec = max(
+            (r for t, r in self.recommendations if t > now - self.s.down.window - 1e-9), default=raw
+        )
+        want = current
+        want = max(want, min(up_rec, raw))
+        want = min(want, down_rec)
+        if want > current:
+            want = min(want, self._limit(self.s.up, now, current, up=True))
+        elif want < current:
+            want = max(want, self._limit(self.s.down, now, current, up=False))
+        want = min(max(want, max(1, self.s.min_replicas)), self.s.max_replicas)
+        if want != current:
+            self.events.append((now, want - current))
+            keep = max(_longest(self.s.up), _longest(self.s.down))
+            self.events = [(t, dlt) for t, dlt in self.events if t > now - keep]
+        return want
+
+
+def _longest(d: Direction) -> float:
+    return max((p.period for p in d.policies), default=0.0)
+
+
+class _Requests:
+    """Requests in flight at the interceptor: ends in a heap, and the last time any was in flight."""
+
+    def __init__(self) -> None:
+        self.ends: list[float] = []
+        self.last_busy = -math.inf
+
+    def advance(self, now: float) -> int:
+        ends = self.ends
+        while ends and ends[0] <= now:
+            self.last_busy = max(self.last_busy, heapq.heappop(ends))
+        return len(ends)
+
+    def add(self, end: float) -> None:
+        heapq.heappush(self.ends, end)
+
+
+def _serve(pool: _Pool, a: float, hold: float) -> tuple[float, bool]:
+    """(added wait, timed out) of a request arriving at `a`, given the replicas that exist."""
+    if pool.ready(a):
+        return 0.0, False
+    wait = min(pool.ready_at) - a
+    if wait > hold:
+        return hold, True
+    return wait, False
+
+
+def simulate_keda(
+    arrivals: list[Arrival],
+    s: Scaling,
+    svc: Service,
+    start_epoch: float | None = None,
+    end: float | None = None,
+    timeline: bool = False,
+) -> Outcome:
+    """The cluster's loop: HTTP add-on metric and push, KEDA activation/cooldown, the HPA."""
+    times = [a.t for a in arrivals]
+    end = max(end if end is not None else 0.0, (times[-1] if times else 0.0) + 1.0)
+    cron = active_intervals(s.cron, start_epoch, end) if s.cron else []
+    pool = _Pool(0.0, timeline)
+    hpa = _Hpa(s)
+    flight = _Requests()
+    waits = np.zeros(len(arrivals))
+    cold = timeouts = 0
+    # KEDA's last active time: the install is taken to be older than initialCooldownPeriod.
+    last_active = -math.inf
+    keda_next, hpa_next = s.polling_interval, HPA_SYNC
+    i, n = 0, len(arrivals)
+
+    def cron_desired(now: float) -> int:
+        return max((w.desired for lo, hi, w in cron if lo <= now < hi), default=0)
+
+    # The state the trace starts in: a floor, or a pre-warm window already open, is up and Ready.
+    initial = max(s.min_replicas if s.idle_replicas is None else 0, cron_desired(0.0))
+    if initial > 0:
+        pool.scale(0.0, min(initial, s.max_replicas), 0.0)
+        pool.ups_from_zero = 0
+
+    def keda_poll(now: float) -> None:
+        nonlocal last_active
+        in_flight = flight.advance(now)
+        rate_active = s.rate_target is not None and bisect_right(times, now) > bisect_left(
+            times, now - s.rate_window
+        )
+        active = in_flight > 0 or rate_active or cron_desired(now) > 0
+        if active:
+            last_active = now
+            if pool.count == 0:
+                pool.scale(now, max(1, s.min_replicas), svc.cold_start)
+        elif (
+            pool.count > (s.idle_replicas or 0)
+            and (s.min_replicas == 0 or s.idle_replicas is not None)
+            and max(last_active, flight.last_busy) + s.cooldown < now
+        ):
+            target = s.idle_replicas or 0
+            if pool.count != target:
+                pool.scale(now, target, svc.cold_start)
+                hpa.reset()
+        elif pool.count < s.min_replicas and s.idle_replicas is None:
+            pool.scale(now, s.min_replicas, svc.cold_start)
+
+    def hpa_sync(now: float) -> None:
+        if pool.count == 0:
+            return
+        in_flight = flight.advance(now)
+        metrics = [(float(in_flight), s.concurrency_target)]
+        if s.rate_target is not None:
+            count = bisect_right(times, now) - bisect_left(times, now - s.rate_window)
+            metrics.append((count / s.rate_window, s.rate_target))
+        desired = cron_desired(now)
+        if desired:
+            metrics.append((float(desired), 1.0))
+        want = hpa.desired(now, pool.count, metrics)
+        pool.scale(now, want, svc.cold_start)
+
+    while i < n or keda_next <= end or hpa_next <= end:
+        a_t = times[i] if i < n else math.inf
+        now = min(a_t, keda_next, hpa_next)
+        if now > end:
+            break
+        if now == keda_next:
+            keda_poll(now)
+            keda_next += s.polling_interval
+        elif now == hpa_next:
+            hpa_sync(now)
+            hpa_next += HPA_SYNC
+        else:
+            arrival = arrivals[i]
+            flight.advance(now)
+            if pool.count == 0:
+                # The interceptor holds it; the external scaler's push wakes KEDA within PUSH_INTERVAL.
+                last_active = now
+                pool.scale(now, max(1, s.min_replicas), svc.cold_start + PUSH_INTERVAL)
+            wait, timed_out = _serve(pool, now, s.hold_timeout)
+            if wait > 0:
+                cold += 1
+            timeouts += timed_out
+            waits[i] = wait
+            flight.add(
+                now + wait + (0.0 if timed_out else svc.seconds(arrival.prompt_tokens, arrival.output_tokens))
+            )
+            i += 1
+    billed = pool.close(end)
+    return Outcome(n, billed, cold, waits, timeouts, pool.peak, pool.ups_from_zero, end, pool.timeline or [])
+
+
+def simulate_local(
+    arrivals: list[Arrival], s: LocalScaling, svc: Service, end: float | None = None, timeline: bool = False
+) -> Outcome:
+    """The local stack's scaler simulation (loadtest/scaler.py), rule for rule, for the comparison run."""
+    times = [a.t for a in arrivals]
+    end = max(end if end is not None else 0.0, (times[-1] if times else 0.0) + 1.0)
+    pool = _Pool(0.0, timeline)
+    flight = _Requests()
+    waits = np.zeros(len(arrivals))
+    cold = timeouts = 0
+    last_activity = 0.0
+    peak_since_poll = 0
+    lower_since: float | None = None
+    poll_next = s.polling_interval
+    i, n = 0, len(arrivals)
+    while i < n or poll_next <= end:
+        a_t = times[i] if i < n else math.inf
+        now = min(a_t, poll_next)
+        if now > end:
+            break
+        if now == poll_next:
+            poll_next += s.polling_interval
+            ended_before = flight.last_busy
+            in_flight = flight.advance(now)
+            if flight.last_busy > ended_before:
+                last_activity = max(last_activity, flight.last_busy)
+            concurrency = max(peak_since_poll, in_flight)
+            peak_since_poll = in_flight
+            current = pool.count
+            if concurrency == 0:
+                want = 0 if now - last_activity >= s.scale_to_zero_after else min(current, 1)
+            else:
+                want = min(s.max_replicas, max(1, math.ceil(concurrency / s.target_concurrency)))
+            if want > current:
+                lower_since = None
+                pool.scale(now, want, svc.cold_start)
+            elif want < current:
+                if want == 0:
+                    lower_since = None
+                    pool.scale(now, 0, svc.cold_start)
+                elif lower_since is None:
+                    lower_since = now
+                elif now - lower_since >= s.scale_down_after:
+                    lower_since = now
+                    pool.scale(now, current - 1, svc.cold_start)
+            else:
+                lower_since = None
+            continue
+        arrival = arrivals[i]
+        in_flight = flight.advance(now) + 1
+        peak_since_poll = max(peak_since_poll, in_flight)
+        last_activity = now
+        if pool.count == 0:
+            pool.scale(now, 1, svc.cold_start)  # the scaler's wake(): a held request starts one replica
+        wait, timed_out = _serve(pool, now, s.hold_timeout)
+        if wait > 0:
+            cold += 1
+        timeouts += timed_out
+        waits[i] = wait
+        flight.add(
+            now + wait + (0.0 if timed_out else svc.seconds(arrival.prompt_tokens, arrival.output_tokens))
+        )
+        i += 1
+    billed = pool.close(end)
+    return Outcome(n, billed, cold, waits, timeouts, pool.peak, pool.ups_from_zero, end, pool.timeline or [])
