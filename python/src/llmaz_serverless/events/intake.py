@@ -19,6 +19,7 @@ whole before any of it runs, so a bad element never leaves half a batch done.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -183,12 +184,34 @@ def _check_required(attributes: Mapping[str, Any], where: str, header: bool = Fa
         )
 
 
+def _check_base64_data(obj: Mapping[str, Any], where: str) -> None:
+    # The JSON event format makes `data_base64` a base64 string that replaces `data`; the SDK
+    # lets a null through, takes both when `data` is null, and decodes leniently (skipping
+    # stray characters), so an event could mean something other than what was sent.
+    if "data_base64" not in obj:
+        return
+    value = obj["data_base64"]
+    problem = ""
+    if "data" in obj:
+        problem = "is given together with 'data'; send one of the two"
+    elif not isinstance(value, str):
+        problem = f"is JSON {type(value).__name__}; it must be a base64 string"
+    else:
+        try:
+            base64.b64decode(value, validate=True)
+        except ValueError as exc:  # binascii.Error, or a non-ASCII string
+            problem = f"is not valid base64 ({exc})"
+    if problem:
+        raise BadEvent(400, "not_cloudevent", f"{where}attribute 'data_base64' {problem}")
+
+
 def _sdk_error(exc: Exception, where: str) -> BadEvent:
     return BadEvent(400, "not_cloudevent", f"{where}invalid CloudEvent: {exc}")
 
 
 def _parse_structured(obj: dict[str, Any], mode: str, where: str) -> ReceivedEvent:
     _check_required(obj, where)
+    _check_base64_data(obj, where)
     # Re-serialised so the SDK reads exactly what a structured body would hold.
     message = HTTPMessage(headers={"content-type": STRUCTURED}, body=json.dumps(obj).encode())
     try:

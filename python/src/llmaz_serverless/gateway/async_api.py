@@ -39,6 +39,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from aiohttp import web
+from nats.errors import Error as NatsError
 from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import RedisError
 
@@ -57,6 +58,10 @@ from llmaz_serverless.worker.settings import BackoffSettings, WorkerSettings, lo
 log = logging.getLogger("llmaz_serverless.gateway.async")
 
 PREFIX = "/v1/async"
+# A job id is one path segment that is not a sibling route's name: without the exclusion
+# GET /v1/async/payloads would look up a job "payloads", and a 405 on those paths would
+# advertise GET in its Allow header. Job ids are `async-...` or `event-...` (queue/job.py).
+JOB_ID_PATTERN = r"(?!(?:completions|payloads)(?:/|$))[^{}/]+"
 _UPLOAD_CHUNK = 1 << 20
 
 
@@ -276,8 +281,8 @@ def add_routes(app: web.Application, api_of: Callable[[], AsyncApi]) -> None:
     app.router.add_post(f"{PREFIX}/chat/completions", bound("submit_chat"))
     app.router.add_post(f"{PREFIX}/completions", bound("submit_completions"))
     app.router.add_post(f"{PREFIX}/payloads", bound("upload"))
-    app.router.add_get(PREFIX + "/{job_id}", bound("get_status"))
-    app.router.add_get(PREFIX + "/{job_id}/result", bound("get_result"))
+    app.router.add_get(PREFIX + "/{job_id:" + JOB_ID_PATTERN + "}", bound("get_status"))
+    app.router.add_get(PREFIX + "/{job_id:" + JOB_ID_PATTERN + "}/result", bound("get_result"))
 
 
 # Retries of declare_streams while Redis does not answer: 0.5 s doubling to 30 s.
@@ -289,6 +294,8 @@ async def declare_streams(
 ) -> None:
     """Create every model's stream, the notification outbox and their consumer group, until it works.
 
+    With `broker: nats` the broker's start makes the JetStream stream and each model's consumer
+    instead (KEDA's nats-jetstream trigger reads a missing consumer as a backlog that never drains).
     KEDA's redis-streams lag triggers read these groups and fail (NOGROUP) until they exist;
     before the first job nothing else makes them (the worker is at zero), and the worker's
     ScaledObject then never turns Ready. Runs beside the gateway, not before it: the gateway
@@ -305,7 +312,7 @@ async def declare_streams(
             await broker.start()
             await outbox.start()
             return
-        except (OSError, ConnectionError, RedisError) as err:
+        except (OSError, ConnectionError, RedisError, NatsError) as err:
             attempt += 1
             delay = backoff_delay(attempt, backoff)
             log.warning("could not create the async streams' consumer groups yet (retrying in %.0f s): %s",

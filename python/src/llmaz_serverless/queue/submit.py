@@ -262,21 +262,29 @@ class Submitter:
         )  # fmt: skip
 
     async def _check_location(self, location: str) -> int:
+        # A well-formed body naming a payload this deployment cannot read: not a malformed
+        # request (400) but a missing (404) or off-limits (403) resource, as the API document says.
         if self.objects is None:
-            raise _bad(
+            raise SubmitError(
+                404,
                 "payloads by reference are not enabled here (worker.objectStore.type is 'none'); "
                 "send the request inline",
-                "async.inputLocation",
-            )
+                param="async.inputLocation", code="payloads_disabled",
+            )  # fmt: skip
         try:
             self.objects.check_uri(location)
         except ObjectLocationError as err:
-            raise _bad(str(err), "async.inputLocation") from err
+            raise SubmitError(
+                403, f"{err}; use the inputLocation POST /v1/async/payloads returned",
+                param="async.inputLocation", code="location_forbidden",
+            ) from err  # fmt: skip
         size = await self.objects.size(location)
         if size is None:
-            raise _bad(
+            raise SubmitError(
+                404,
                 f"no payload at {location}; upload it first (POST /v1/async/payloads returns a location)",
-                "async.inputLocation",
+                param="async.inputLocation",
+                code="payload_not_found",
             )
         if size > self.settings.payloads.max_bytes:
             raise SubmitError(
@@ -296,8 +304,9 @@ class Submitter:
     async def upload(self, chunks: AsyncIterator[bytes], *, tenant: str) -> PutResult:
         """Store an uploaded payload (streamed, never held whole); its URI goes in `inputLocation`."""
         if self.objects is None:
+            # 404: this deployment has no upload endpoint to speak of.
             raise SubmitError(
-                400,
+                404,
                 "payload uploads are not enabled here (worker.objectStore.type is 'none'); "
                 "send requests inline",
                 code="payloads_disabled",

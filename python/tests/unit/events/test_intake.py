@@ -66,6 +66,12 @@ def test_content_type_parameters_are_ignored_when_choosing_the_mode():
     assert "data" not in got.document
 
 
+def test_structured_event_with_base64_data_parses_to_its_bytes():
+    body = json.dumps({**attrs(), "specversion": "1.0", "data_base64": "aGk="}).encode()
+    [got] = parse_http({"Content-Type": STRUCTURED}, body)
+    assert got.event.get_data() == b"hi"
+
+
 @pytest.mark.parametrize(
     ("headers", "body", "status", "reason", "message"),
     [
@@ -121,6 +127,34 @@ def test_content_type_parameters_are_ignored_when_choosing_the_mode():
             400,
             "bad_json",
             "Content-Type application/json\\) is not valid JSON",
+        ),
+        (
+            {"Content-Type": STRUCTURED},
+            b'{"specversion":"1.0","id":"1","source":"/s","type":"t","data_base64":null}',
+            400,
+            "not_cloudevent",
+            "'data_base64' is JSON NoneType; it must be a base64 string",
+        ),
+        (
+            {"Content-Type": STRUCTURED},
+            b'{"specversion":"1.0","id":"1","source":"/s","type":"t","data_base64":"!!"}',
+            400,
+            "not_cloudevent",
+            "'data_base64' is not valid base64",
+        ),
+        (
+            {"Content-Type": STRUCTURED},
+            '{"specversion":"1.0","id":"1","source":"/s","type":"t","data_base64":"\u00e9A=="}'.encode(),
+            400,
+            "not_cloudevent",
+            "'data_base64' is not valid base64",
+        ),
+        (
+            {"Content-Type": STRUCTURED},
+            b'{"specversion":"1.0","id":"1","source":"/s","type":"t","data":null,"data_base64":"AA=="}',
+            400,
+            "not_cloudevent",
+            "'data_base64' is given together with 'data'",
         ),
         ({"Content-Type": BATCH}, b'{"id": "1"}', 400, "not_cloudevent", "must be a JSON array"),
         (

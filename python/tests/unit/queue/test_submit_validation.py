@@ -67,7 +67,7 @@ BAD_CONTENT = [*CHAT, {"role": "user", "content": 5}]
         (
             "chat",
             {"model": "m", "async": {"inputLocation": "s3://b/k"}},
-            400,
+            404,
             "async.inputLocation",
             "not enabled here",
         ),
