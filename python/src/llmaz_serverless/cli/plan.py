@@ -144,7 +144,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _service(args: argparse.Namespace, cold: float, local: bool) -> Service:
     emu = LocalModelOptions()
-    base = Service(cold, emu.ttft, emu.prefill_per_token, emu.itl) if local else Service(cold)
+    base = (
+        Service(cold, emu.ttft, emu.prefill_per_token, emu.itl, first_requests=emu.cold_requests,
+                first_factor=emu.cold_factor)
+        if local
+        else Service(cold)
+    )  # fmt: skip
     return Service(
         cold,
         base.ttft if args.ttft is None else args.ttft,
@@ -152,6 +157,8 @@ def _service(args: argparse.Namespace, cold: float, local: bool) -> Service:
         base.itl if args.itl is None else args.itl,
         args.prompt_tokens,
         args.output_tokens,
+        base.first_requests,
+        base.first_factor,
     )
 
 

@@ -32,8 +32,9 @@ from llmaz_serverless.loadtest.records import (
     read_replicas,
     read_requests,
 )
+from llmaz_serverless.plan.local import simulate_local
 from llmaz_serverless.plan.settings import LocalScaling, Scaling, Service
-from llmaz_serverless.plan.simulate import Outcome, simulate_keda, simulate_local
+from llmaz_serverless.plan.simulate import Outcome, simulate_keda
 from llmaz_serverless.report import html, markdown
 from llmaz_serverless.report.document import Block
 from llmaz_serverless.report.summary import replica_seconds

@@ -85,6 +85,11 @@ class Service:
     # Used for requests whose trace row has no token counts.
     default_prompt_tokens: int = 512
     default_output_tokens: int = 128
+    # The first requests a new replica serves take this many times longer (what warmup absorbs on
+    # the cluster; the local emulator's --cold-requests/--cold-factor). Only the local check uses it:
+    # the cluster loop does not track which replica serves a request.
+    first_requests: int = 0
+    first_factor: float = 1.0
 
     def seconds(self, prompt_tokens: int | None, output_tokens: int | None) -> float:
         p = self.default_prompt_tokens if prompt_tokens is None else prompt_tokens

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from llmaz_serverless.plan.cron import active_intervals
-from llmaz_serverless.plan.settings import Direction, LocalScaling, Scaling, Service
+from llmaz_serverless.plan.settings import Direction, Scaling, Service
 from llmaz_serverless.trace.model import Arrival
 
 # The add-on's external scaler pushes "active" to KEDA every 200 ms (StreamIsActive), so a
@@ -285,72 +285,5 @@ def simulate_keda(
                 now + wait + (0.0 if timed_out else svc.seconds(arrival.prompt_tokens, arrival.output_tokens))
             )
             i += 1
-    billed = pool.close(end)
-    return Outcome(n, billed, cold, waits, timeouts, pool.peak, pool.ups_from_zero, end, pool.timeline or [])
-
-
-def simulate_local(
-    arrivals: list[Arrival], s: LocalScaling, svc: Service, end: float | None = None, timeline: bool = False
-) -> Outcome:
-    """The local stack's scaler simulation (loadtest/scaler.py), rule for rule, for the comparison run."""
-    times = [a.t for a in arrivals]
-    end = max(end if end is not None else 0.0, (times[-1] if times else 0.0) + 1.0)
-    pool = _Pool(0.0, timeline)
-    flight = _Requests()
-    waits = np.zeros(len(arrivals))
-    cold = timeouts = 0
-    last_activity = 0.0
-    peak_since_poll = 0
-    lower_since: float | None = None
-    poll_next = s.polling_interval
-    i, n = 0, len(arrivals)
-    while i < n or poll_next <= end:
-        a_t = times[i] if i < n else math.inf
-        now = min(a_t, poll_next)
-        if now > end:
-            break
-        if now == poll_next:
-            poll_next += s.polling_interval
-            ended_before = flight.last_busy
-            in_flight = flight.advance(now)
-            if flight.last_busy > ended_before:
-                last_activity = max(last_activity, flight.last_busy)
-            concurrency = max(peak_since_poll, in_flight)
-            peak_since_poll = in_flight
-            current = pool.count
-            if concurrency == 0:
-                want = 0 if now - last_activity >= s.scale_to_zero_after else min(current, 1)
-            else:
-                want = min(s.max_replicas, max(1, math.ceil(concurrency / s.target_concurrency)))
-            if want > current:
-                lower_since = None
-                pool.scale(now, want, svc.cold_start)
-            elif want < current:
-                if want == 0:
-                    lower_since = None
-                    pool.scale(now, 0, svc.cold_start)
-                elif lower_since is None:
-                    lower_since = now
-                elif now - lower_since >= s.scale_down_after:
-                    lower_since = now
-                    pool.scale(now, current - 1, svc.cold_start)
-            else:
-                lower_since = None
-            continue
-        arrival = arrivals[i]
-        in_flight = flight.advance(now) + 1
-        peak_since_poll = max(peak_since_poll, in_flight)
-        last_activity = now
-        if pool.count == 0:
-            pool.scale(now, 1, svc.cold_start)  # the scaler's wake(): a held request starts one replica
-        wait, timed_out = _serve(pool, now, s.hold_timeout)
-        if wait > 0:
-            cold += 1
-        timeouts += timed_out
-        waits[i] = wait
-        flight.add(
-            now + wait + (0.0 if timed_out else svc.seconds(arrival.prompt_tokens, arrival.output_tokens))
-        )
-        i += 1
     billed = pool.close(end)
     return Outcome(n, billed, cold, waits, timeouts, pool.peak, pool.ups_from_zero, end, pool.timeline or [])

@@ -6,8 +6,9 @@ import dataclasses
 
 import pytest
 
+from llmaz_serverless.plan.local import _LocalPool, simulate_local
 from llmaz_serverless.plan.settings import Direction, LocalScaling, Policy, Scaling, Service
-from llmaz_serverless.plan.simulate import HPA_SYNC, PUSH_INTERVAL, simulate_keda, simulate_local
+from llmaz_serverless.plan.simulate import HPA_SYNC, PUSH_INTERVAL, simulate_keda
 from llmaz_serverless.trace.model import Arrival
 
 # One second of work per request, whatever its tokens.
@@ -99,3 +100,24 @@ def test_local_scaler_rules() -> None:
     assert out.cold_requests == 3
     assert out.scale_ups_from_zero == 2
     assert out.peak_replicas == 2  # the poll at 0.5 s sees 2 in flight (held requests count)
+
+
+def test_local_removed_replica_is_billed_until_its_requests_end() -> None:
+    pool = _LocalPool(timeline=False)
+    svc = Service(cold_start=0.0)
+    pool.scale(0.0, 2, 0.0)
+    # Two 10 s requests at 1 s go one to each replica (fewest in flight first).
+    assert [pool.assign(1.0, 10.0, svc, 60.0)[2] for _ in range(2)] == [11.0, 11.0]
+    pool.scale(2.0, 1, 0.0)
+    assert pool.count(5.0) == 2 and pool.count(11.5) == 1  # the removed one drains until 11 s
+    assert pool.billed(20.0) == pytest.approx(20.0 + 11.0)
+
+
+def test_local_first_requests_on_a_new_replica_are_slower() -> None:
+    local = LocalScaling(max_replicas=1, scale_to_zero_after=5.0)
+    plain = Service(cold_start=1.0, ttft=2.0, prefill_per_token=0.0, itl=0.0)
+    warmup = dataclasses.replace(plain, first_requests=1, first_factor=3.0)
+    # The slow first answer (6 s instead of 2 s) keeps the replica busy, so it goes to zero later.
+    a = simulate_local(_at(0.0), local, plain, end=30.0)
+    b = simulate_local(_at(0.0), local, warmup, end=30.0)
+    assert b.replica_seconds == pytest.approx(a.replica_seconds + 4.0, abs=0.6)
