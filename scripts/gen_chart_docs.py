@@ -49,7 +49,7 @@ SECTIONS = {
     "worker": (
         "llmaz_serverless.worker.settings",
         "WorkerSettings",
-        {"streamPrefix", "consumerGroup", "metricsPort"},
+        {"streamPrefix", "consumerGroup", "metricsPort", "broker", "nats"},
     ),
     "warmup": ("llmaz_serverless.warmup.settings", "WarmupConfig", {"onInstall", "metricsPort", "webhook"}),
 }

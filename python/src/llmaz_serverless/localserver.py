@@ -136,10 +136,27 @@ class RedisServer(LocalServer):
 
 
 class NatsServer(LocalServer):
+    """nats-server with JetStream; `monitoring=True` also serves the HTTP monitoring
+    endpoint (/jsz, what KEDA's nats-jetstream scaler reads) on `monitor_port`."""
+
     binary = "nats-server"
 
+    def __init__(self, port: int | None = None, monitoring: bool = False) -> None:
+        super().__init__(port)
+        self.monitor_port = free_port() if monitoring else None
+
     def command(self, path: str) -> list[str]:
-        return [path, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.dir)]
+        cmd = [path, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.dir)]
+        if self.monitor_port is not None:
+            cmd += ["-m", str(self.monitor_port)]
+        return cmd
+
+    @property
+    def monitoring_endpoint(self) -> str:
+        """`host:port` of the monitoring endpoint, as KEDA's trigger metadata names it."""
+        if self.monitor_port is None:
+            raise ValueError("this NatsServer was started without monitoring=True")
+        return f"127.0.0.1:{self.monitor_port}"
 
     @property
     def url(self) -> str:

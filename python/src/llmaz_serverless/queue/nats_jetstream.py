@@ -1,9 +1,15 @@
 """NATS JetStream broker: the second backend behind the same interface.
 
 Mapping of the broker semantics onto JetStream:
-- one work-queue stream with a subject per model (`<prefix>.<model>`), one
-  durable pull consumer shared by all workers (what KEDA's nats-jetstream
-  scaler reads: `num_pending` is the lag, `num_ack_pending` the in-flight);
+- one work-queue stream with a subject per model (`<prefix>.<model>`) and, per
+  model, one durable pull consumer `<consumer>-<model>` filtered on that
+  subject and shared by all workers. Per model, so that KEDA's nats-jetstream
+  scaler can read each model's own backlog (`num_pending + num_ack_pending`
+  of the consumer) for the model's ScaledObject, as the redis-streams
+  triggers read each model's stream;
+- `start` creates the stream and the consumers of the given models, on the
+  producer too: KEDA reads a missing consumer as the stream's last sequence
+  number, a backlog that never drains;
 - `ack_wait` = `claimIdle`: an unacknowledged message is redelivered by the
   server after it, so `reclaim` has nothing to do here;
 - `renew` sends "in progress" (+WPI), which restarts the server's ack timer;
@@ -31,11 +37,17 @@ from llmaz_serverless.queue.broker import Broker, Delivery, QueueDepth
 from llmaz_serverless.queue.job import Job
 from llmaz_serverless.worker.settings import NatsSettings
 
+# Shortest wait of one pull request (nats-py needs a positive timeout).
+_BRIEF = 0.05
+
 _UNSAFE_TOKEN = re.compile(r"[^A-Za-z0-9_\-]")
 
 
 def subject_token(model: str) -> str:
-    """A model name as one NATS subject token (dots, spaces and wildcards replaced)."""
+    """A model name as one NATS subject token (dots, spaces and wildcards replaced).
+
+    The chart computes the same token for the KEDA triggers (`llmaz-serverless.worker.natsToken`).
+    """
     return _UNSAFE_TOKEN.sub("_", model) or "_"
 
 
@@ -49,15 +61,21 @@ class NatsJetStreamBroker(Broker):
         max_ack_pending: int = 10_000,
     ) -> None:
         self.settings = settings
-        self.models = list(models or [])
+        self.models = list(dict.fromkeys(models or []))
         self.claim_idle = claim_idle
         self.max_ack_pending = max_ack_pending
         self.nc: NatsClient | None = None
         self.js: JetStreamContext | None = None
-        self._sub: JetStreamContext.PullSubscription | None = None
+        # model -> pull subscription on its consumer, made on the first fetch
+        self._subs: dict[str, JetStreamContext.PullSubscription] = {}
+        # Where the next fetch starts, so that one busy model never starves the others.
+        self._next = 0
 
     def subject_for(self, model: str) -> str:
         return f"{self.settings.subject_prefix}.{subject_token(model)}"
+
+    def consumer_for(self, model: str) -> str:
+        return f"{self.settings.consumer}-{subject_token(model)}"
 
     @property
     def dead_letter_stream(self) -> str:
@@ -74,6 +92,8 @@ class NatsJetStreamBroker(Broker):
         await self._ensure_stream(
             self.dead_letter_stream, [self.settings.dead_letter_subject], RetentionPolicy.LIMITS
         )
+        for model in self.models:
+            await self._ensure_consumer(model)
 
     async def _ensure_stream(self, name: str, subjects: list[str], retention: RetentionPolicy) -> None:
         assert self.js is not None
@@ -84,14 +104,18 @@ class NatsJetStreamBroker(Broker):
                 StreamConfig(name=name, subjects=subjects, retention=retention, storage=StorageType.FILE)
             )
 
-    async def _subscription(self) -> JetStreamContext.PullSubscription:
-        if self._sub is None:
-            assert self.js is not None, "start() first"
-            self._sub = await self.js.pull_subscribe(
-                f"{self.settings.subject_prefix}.>",
-                durable=self.settings.consumer,
-                stream=self.settings.stream,
-                config=ConsumerConfig(
+    async def _ensure_consumer(self, model: str) -> None:
+        assert self.js is not None
+        durable = self.consumer_for(model)
+        try:
+            await self.js.consumer_info(self.settings.stream, durable)
+        except NotFoundError:
+            await self.js.add_consumer(
+                self.settings.stream,
+                ConsumerConfig(
+                    name=durable,
+                    durable_name=durable,
+                    filter_subject=self.subject_for(model),
                     ack_policy=AckPolicy.EXPLICIT,
                     ack_wait=self.claim_idle,
                     # Dead-lettering is ours (with the error attached), so the
@@ -100,10 +124,22 @@ class NatsJetStreamBroker(Broker):
                     max_ack_pending=self.max_ack_pending,
                 ),
             )
-        return self._sub
+
+    async def _subscription(self, model: str) -> JetStreamContext.PullSubscription:
+        sub = self._subs.get(model)
+        if sub is None:
+            assert self.js is not None, "start() first"
+            await self._ensure_consumer(model)
+            sub = await self.js.pull_subscribe_bind(
+                durable=self.consumer_for(model), stream=self.settings.stream
+            )
+            self._subs[model] = sub
+        return sub
 
     async def enqueue(self, job: Job) -> str:
-        assert self.js is not None, "start() first"
+        if self.js is None:
+            # The gateway connects beside its start (declare_streams) and keeps retrying.
+            raise ConnectionError(f"not connected to NATS at {self.settings.url} yet; retry the request")
         # Msg-Id makes a retried submit of the same job a no-op on the server.
         ack = await self.js.publish(
             self.subject_for(job.model), job.encode(), headers={"Nats-Msg-Id": job.id}
@@ -121,14 +157,32 @@ class NatsJetStreamBroker(Broker):
         )
 
     async def fetch(self, max_count: int, block: float) -> list[Delivery]:
-        if max_count <= 0:
+        """Up to `max_count` entries across the models' consumers, waiting up to `block` in all.
+
+        The models take turns: each gets an equal slice of `block` to wait in
+        (a pull request answers at once when its consumer has messages; once
+        some entries are in hand the others are only asked briefly), and the
+        next call starts with the model after the last one asked.
+        """
+        if max_count <= 0 or not self.models:
             return []
-        sub = await self._subscription()
-        try:
-            msgs = await sub.fetch(batch=max_count, timeout=max(0.05, block))
-        except (NatsTimeoutError, TimeoutError):
-            return []
-        return [self._delivery(m) for m in msgs]
+        out: list[Delivery] = []
+        turns = len(self.models)
+        for i in range(turns):
+            model = self.models[(self._next + i) % turns]
+            sub = await self._subscription(model)
+            wait = _BRIEF if out else max(_BRIEF, block / turns)
+            try:
+                msgs = await sub.fetch(batch=max_count - len(out), timeout=wait)
+            except (NatsTimeoutError, TimeoutError):
+                msgs = []
+            out += [self._delivery(m) for m in msgs]
+            if len(out) >= max_count:
+                self._next = (self._next + i + 1) % turns
+                break
+        else:
+            self._next = (self._next + 1) % turns
+        return out
 
     async def ack(self, delivery: Delivery) -> None:
         await delivery.handle.ack_sync()
@@ -163,10 +217,13 @@ class NatsJetStreamBroker(Broker):
         await delivery.handle.ack_sync()
 
     async def depth(self) -> dict[str, QueueDepth]:
-        # One consumer serves every model: the depth is reported under "*".
-        sub = await self._subscription()
-        info = await sub.consumer_info()
-        return {"*": QueueDepth(lag=int(info.num_pending or 0), pending=int(info.num_ack_pending or 0))}
+        out = {}
+        for model in self.models:
+            await self._ensure_consumer(model)
+            assert self.js is not None
+            info = await self.js.consumer_info(self.settings.stream, self.consumer_for(model))
+            out[model] = QueueDepth(lag=int(info.num_pending or 0), pending=int(info.num_ack_pending or 0))
+        return out
 
     async def close(self) -> None:
         if self.nc is not None:
@@ -176,4 +233,4 @@ class NatsJetStreamBroker(Broker):
             await self.nc.close()
             self.nc = None
             self.js = None
-            self._sub = None
+            self._subs = {}

@@ -36,7 +36,9 @@ class NatsSettings(CamelModel):
     stream: str = "LLMAZ_ASYNC"
     # Subject prefix; a job for model M is published on `<subjectPrefix>.<M>`.
     subject_prefix: str = "llmaz.async.jobs"
-    # Durable pull consumer shared by every worker (the KEDA nats-jetstream trigger reads it).
+    # Prefix of the durable pull consumers: model M's jobs are read by the consumer
+    # `<consumer>-<M>` (M as a subject token), shared by every worker. One per model,
+    # so that each model's KEDA nats-jetstream trigger reads that model's backlog.
     consumer: str = "workers"
     # Subject dead-lettered jobs are published on (kept in the stream `<stream>_DLQ`).
     dead_letter_subject: str = "llmaz.async.dead"

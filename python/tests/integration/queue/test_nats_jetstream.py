@@ -46,7 +46,8 @@ async def brokers(
     nats_section: dict[str, Any],
 ) -> AsyncIterator[tuple[NatsJetStreamBroker, NatsJetStreamBroker]]:
     settings = NatsSettings.model_validate(nats_section)
-    a, b = NatsJetStreamBroker(settings, claim_idle=1.0), NatsJetStreamBroker(settings, claim_idle=1.0)
+    a = NatsJetStreamBroker(settings, models=["m"], claim_idle=1.0)
+    b = NatsJetStreamBroker(settings, models=["m"], claim_idle=1.0)
     await a.start()
     await b.start()
     yield a, b
@@ -66,7 +67,65 @@ async def test_duplicate_submit_of_one_job_is_queued_once_when_published_twice(
     job = _job()
     await a.enqueue(job)
     await a.enqueue(job)
-    assert (await a.depth())["*"].lag == 1
+    assert (await a.depth())["m"].lag == 1
+
+
+async def test_each_model_has_its_own_consumer_and_depth_when_jobs_of_two_models_are_queued(
+    nats_section: dict[str, Any],
+) -> None:
+    settings = NatsSettings.model_validate(nats_section)
+    producer = NatsJetStreamBroker(settings, models=["m", "llama-3.1"])
+    await producer.start()
+    try:
+        # The consumers exist before the first job: KEDA reads a missing consumer as the stream's
+        # last sequence, a backlog that never drains.
+        assert await producer.depth() == {"m": QueueDepth(0, 0), "llama-3.1": QueueDepth(0, 0)}
+        for _ in range(3):
+            await producer.enqueue(_job("m"))
+        await producer.enqueue(_job("llama-3.1"))
+        assert await producer.depth() == {"m": QueueDepth(3, 0), "llama-3.1": QueueDepth(1, 0)}
+        assert producer.consumer_for("llama-3.1") == "workers-llama-3_1"
+    finally:
+        await producer.close()
+
+
+async def test_fetch_takes_entries_of_every_model_and_never_more_than_asked_when_both_have_jobs(
+    nats_section: dict[str, Any],
+) -> None:
+    settings = NatsSettings.model_validate(nats_section)
+    worker = NatsJetStreamBroker(settings, models=["a", "b"], claim_idle=5.0)
+    await worker.start()
+    try:
+        for model in ("a", "a", "a", "b"):
+            await worker.enqueue(_job(model))
+        first = await worker.fetch(2, 0.5)
+        assert len(first) == 2
+        rest = await worker.fetch(10, 0.5)
+        subjects = sorted(d.stream for d in first + rest)
+        assert subjects == [worker.subject_for("a")] * 3 + [worker.subject_for("b")]
+        assert await worker.depth() == {"a": QueueDepth(0, 3), "b": QueueDepth(0, 1)}
+        for d in first + rest:
+            await worker.ack(d)
+        assert await worker.fetch(10, 0.2) == []
+        assert await worker.depth() == {"a": QueueDepth(0, 0), "b": QueueDepth(0, 0)}
+    finally:
+        await worker.close()
+
+
+async def test_fetch_waits_for_a_job_of_any_model_when_none_is_queued(nats_section: dict[str, Any]) -> None:
+    settings = NatsSettings.model_validate(nats_section)
+    worker = NatsJetStreamBroker(settings, models=["a", "b"])
+    await worker.start()
+    try:
+        t0 = time.monotonic()
+        assert await worker.fetch(4, 0.6) == []
+        assert time.monotonic() - t0 >= 0.5
+        await worker.enqueue(_job("b"))
+        (d,) = await worker.fetch(4, 2.0)
+        assert d.stream == worker.subject_for("b")
+        await worker.ack(d)
+    finally:
+        await worker.close()
 
 
 async def test_retry_is_redelivered_after_its_delay_with_the_next_attempt_when_nakked(
@@ -94,7 +153,7 @@ async def test_renewed_message_is_not_redelivered_when_its_job_outlives_ack_wait
         await a.renew([d])
         assert await b.fetch(1, 0.01) == []
     await a.ack(d)
-    assert (await a.depth())["*"] == QueueDepth(lag=0, pending=0)
+    assert (await a.depth())["m"] == QueueDepth(lag=0, pending=0)
 
 
 async def test_message_is_redelivered_to_another_worker_when_its_worker_goes_silent(
@@ -151,11 +210,14 @@ async def test_job_is_processed_stored_and_announced_signed_when_the_broker_is_n
         status = await client.wait_finished(job_id)
         (hook,) = await receiver.wait_for(1)
         stored = json.loads(await client.result(job_id) or b"null")
-        depth = await client.broker.depth()
+        observer = NatsJetStreamBroker(NatsSettings.model_validate(nats_section), models=["m"])
+        await observer.start()
+        depth = await observer.depth()
+        await observer.close()
     assert status["state"] == "succeeded"
     assert stored["object"] == "chat.completion"
     assert hook.signature_ok and hook.event is not None and hook.event["data"]["result"] == stored
-    assert depth["*"].lag == 0 and depth["*"].pending == 0
+    assert depth["m"] == QueueDepth(lag=0, pending=0)
 
 
 async def test_job_lands_in_the_dead_letter_stream_after_max_attempts_when_the_model_always_fails(
