@@ -30,9 +30,11 @@ def test_render_fails_with_the_expected_message_when_values_are_bad(path: Path) 
     assert _expected(path) in error, error
 
 
-def test_every_cross_field_rule_has_a_bad_values_file() -> None:
+def test_every_cross_field_rule_helper_has_a_bad_values_file() -> None:
     source = (CHART / "templates" / "_validate.tpl").read_text(encoding="utf-8")
-    rules = set(re.findall(r'define "llmaz-serverless\.validateValues\.(\w+)"', source)) - {"allModels"}
+    listed = re.search(r"\$rules := list(.*?)-}}", source, re.DOTALL)
+    assert listed, "templates/_validate.tpl lost its `$rules := list ...`"
+    rules = set(re.findall(r'"(\w+)"', listed.group(1)))
     covered = {p.stem.split("-")[0] for p in FILES}
     assert rules - covered == set()
 
@@ -42,7 +44,9 @@ def test_all_problems_are_reported_at_once_when_several_rules_fail(tmp_path: Pat
     path.write_text(
         "worker: {enabled: true}\n"
         "models:\n"
-        "  - {name: a, source: {uri: 'ollama://a'}, scaling: {cooldownPeriod: 10, minReplicaCount: 5}}\n",
+        "  - name: a\n"
+        "    source: {uri: 'ollama://a'}\n"
+        "    scaling: {cooldownPeriod: 10, minReplicaCount: 5, idleReplicaCount: 0}\n",
         encoding="utf-8",
     )
     error = render_error(str(path))

@@ -26,6 +26,7 @@ _SCHEMA_KINDS = {"extra_forbidden", "missing", "string_type", "int_type", "int_p
                  "string_pattern_mismatch", "string_too_long", "greater_than_equal", "less_than_equal",
                  "too_short", "int_from_float", "float_type", "float_parsing"}  # fmt: skip
 _EVERYTHING = "would match every event"
+_MATCH_ALL = "matchAll is true but a pattern is set"  # events/match-all-with-pattern reports it
 
 
 def _rules(ctx: RuleContext) -> list[tuple[int, dict[str, Any]]]:
@@ -56,7 +57,9 @@ def _loc_keys(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     "Each eventRules entry is parsed as the gateway will parse it: patterns must compile (lists of allowed "
     "values or prefix/exists/anythingBut matchers, CloudEvents attribute names at the top, payload fields "
     "under `data`), request templates must use valid ${path} placeholders, every action is exactly one of "
-    "prewarm or submit, and windows are between 0 and 7 days.",
+    "prewarm or submit, and windows are between 0 and 7 days. A warning: the chart cannot parse patterns and "
+    "templates, so it installs such a rule; `validate --strict` makes it fatal.",
+    WARNING,
 )
 def _invalid_rule(ctx: RuleContext) -> Iterator[Finding]:
     for i, raw in _rules(ctx):
@@ -64,11 +67,11 @@ def _invalid_rule(ctx: RuleContext) -> Iterator[Finding]:
             EventRule.model_validate(raw)
         except ValidationError as err:
             for e in err.errors():
-                if e["type"] in _SCHEMA_KINDS or _EVERYTHING in e["msg"]:
+                if e["type"] in _SCHEMA_KINDS or _EVERYTHING in e["msg"] or _MATCH_ALL in e["msg"]:
                     continue
                 keys = ("eventRules", i, *_loc_keys(tuple(e["loc"])))
                 message = e["msg"].removeprefix("Value error, ")
-                yield ctx.finding(None, keys, message, _NO_VALUE, None, ERROR)
+                yield ctx.finding(None, keys, message, _NO_VALUE, None, WARNING)
 
 
 @rule(
@@ -88,6 +91,25 @@ def _matches_everything(ctx: RuleContext) -> Iterator[Finding]:
                 "is empty, so this rule would match every event",
                 pattern if pattern is not None else _NO_VALUE,
                 'add a pattern such as type: ["com.example.thing.happened"], or set matchAll: true',
+                ERROR,
+            )
+
+
+@rule(
+    "events/match-all-with-pattern",
+    "Event rule with matchAll and a pattern",
+    "matchAll: true says the rule reacts to every event; a pattern beside it says it does not. One of them "
+    "is a mistake, so the rule must keep only one.",
+)
+def _match_all_with_pattern(ctx: RuleContext) -> Iterator[Finding]:
+    for i, raw in _rules(ctx):
+        if raw.get("matchAll") and raw.get("pattern"):
+            yield ctx.finding(
+                None,
+                ("eventRules", i, "matchAll"),
+                "is true but a pattern is set",
+                True,
+                "drop matchAll or the pattern",
                 ERROR,
             )
 
@@ -115,6 +137,17 @@ def _duplicate_names(ctx: RuleContext) -> Iterator[Finding]:
             )
         else:
             seen[name] = i
+
+
+def _actions(ctx: RuleContext) -> list[tuple[int, int, dict[str, Any]]]:
+    """(rule, action, the action as written) for every action, parsed or not, as the chart reads them."""
+    out = []
+    for i, raw in _rules(ctx):
+        actions = raw.get("actions")
+        for j, action in enumerate(actions if isinstance(actions, list) else []):
+            if isinstance(action, dict):
+                out.append((i, j, action))
+    return out
 
 
 def _all_model_names(ctx: RuleContext) -> set[str]:
@@ -173,25 +206,22 @@ def _unknown_model(ctx: RuleContext) -> Iterator[Finding]:
     "trigger (the job would not wake it) and without worker.enabled nothing runs the job.",
 )
 def _submit_without_async(ctx: RuleContext) -> Iterator[Finding]:
+    # A disabled worker is async/queue-without-worker on the model itself.
     models = {m.name: m for m in ctx.models()}
-    for i, rule_ in _parsed(ctx):
-        for j, action in enumerate(rule_.actions):
-            if action.submit is None or action.submit.model not in models:
-                continue
-            model = models[action.submit.model]
-            path = ("eventRules", i, "actions", j, "submit", "model")
-            if model.get("async", "enabled") is not True:
-                yield ctx.finding(
-                    None,
-                    path,
-                    f"names {model.name!r}, whose async.enabled is false",
-                    model.name,
-                    f"set async.enabled: true on models[{model.index}]",
-                    ERROR,
-                )
-            elif ctx.get("worker", "enabled") is not True:
-                what = "submits jobs but worker.enabled is false"
-                yield ctx.finding(None, path, what, model.name, "set worker.enabled: true", ERROR)
+    for i, j, action in _actions(ctx):
+        target = _get(action, "submit", "model")
+        if not action.get("submit") or not isinstance(target, str) or target not in models:
+            continue
+        model = models[target]
+        if not model.get("async", "enabled"):
+            yield ctx.finding(
+                None,
+                ("eventRules", i, "actions", j, "submit", "model"),
+                f"names {model.name!r}, whose async.enabled is false",
+                model.name,
+                f"set async.enabled: true on models[{model.index}]",
+                ERROR,
+            )
 
 
 @rule(
@@ -201,19 +231,18 @@ def _submit_without_async(ctx: RuleContext) -> Iterator[Finding]:
     "GET /v1/prewarm/<model>; with gateway.enabled false neither exists.",
 )
 def _prewarm_without_gateway(ctx: RuleContext) -> Iterator[Finding]:
-    if ctx.get("gateway", "enabled") is not False or ctx.get("events", "enabled") is False:
+    if ctx.get("gateway", "enabled") or not ctx.get("events", "enabled"):
         return
-    for i, rule_ in _parsed(ctx):
-        for j, action in enumerate(rule_.actions):
-            if action.prewarm is not None:
-                yield ctx.finding(
-                    None,
-                    ("eventRules", i, "actions", j, "prewarm"),
-                    "needs the gateway, which keeps the pre-warm windows, but gateway.enabled is false",
-                    _NO_VALUE,
-                    "enable the gateway or drop the prewarm action",
-                    ERROR,
-                )
+    for i, j, action in _actions(ctx):
+        if action.get("prewarm"):
+            yield ctx.finding(
+                None,
+                ("eventRules", i, "actions", j, "prewarm"),
+                "needs the gateway, which keeps the pre-warm windows, but gateway.enabled is false",
+                _NO_VALUE,
+                "enable the gateway or drop the prewarm action",
+                ERROR,
+            )
 
 
 @rule(

@@ -10,11 +10,18 @@ skipped as the chart skips them.
 Rules must never crash on a malformed document (the schema reports those):
 they read through `_get`, which answers a default for anything missing or of
 the wrong type. The docs for every rule are in docs/design/validation.md.
+
+Every ERROR rule has a twin in the chart's templates/_validate.tpl with the
+same id, condition and limit, so `helm install` rejects exactly what
+`validate` rejects (python/tests/charts/test_validate_parity.py proves it on
+every shipped values file and on generated ones). What the chart cannot check
+(time zones, cron grammar, event patterns, metric names) is a WARNING here.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import re
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -33,9 +40,10 @@ WARNING = "warning"
 # UPSTREAM.md: vLLM start-ups of 59 s and up (minutes for large models), a
 # 0.5B model 32-36 s of which most is imports; SGLang and TGI load the same
 # way. llama.cpp and ollama map a GGUF file and start in seconds. These are
-# floors: a real model is slower, never faster.
-BACKEND_MIN_LOAD_S: dict[str, float] = {"vllm": 60, "sglang": 60, "tgi": 60, "llamacpp": 15, "ollama": 15}
-DEFAULT_MIN_LOAD_S = 60.0
+# floors: a real model is slower, never faster. The chart's
+# `validateValues.loadSeconds` holds the same table.
+BACKEND_MIN_LOAD_S: dict[str, int] = {"vllm": 60, "sglang": 60, "tgi": 60, "llamacpp": 15, "ollama": 15}
+DEFAULT_MIN_LOAD_S = 60
 
 # Metric-name prefixes each backend exports (the names the chart's queries use).
 BACKEND_METRIC_PREFIXES: dict[str, tuple[str, ...]] = {
@@ -78,6 +86,17 @@ def parse_duration(value: Any) -> float | None:
     return total if pos == len(text) and pos > 0 else None
 
 
+def duration_seconds(value: Any) -> int | None:
+    """Whole seconds of a duration, rounded up as the chart's `durationSeconds` rounds them.
+
+    Like the chart it reads a bare number ("90", 90) as seconds.
+    """
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", value.strip()):
+        return math.ceil(float(value))
+    seconds = parse_duration(value)
+    return None if seconds is None else math.ceil(seconds)
+
+
 def _fmt_s(seconds: float) -> str:
     if seconds >= 60 and seconds % 60 == 0:
         return f"{int(seconds // 60)}m"
@@ -106,6 +125,12 @@ def _text(value: Any) -> str:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _int0(value: Any) -> int:
+    """An integer setting as the chart's `int` reads it: a missing one counts as 0."""
+    number = _int(value)
+    return 0 if number is None else number
 
 
 def _merge_model(defaults: Any, model: Any) -> Any:
@@ -159,18 +184,21 @@ class RuleContext:
         return _get(self.values, *keys, default=default)
 
     @cache  # noqa: B019 - one context per validation run
-    def models(self) -> tuple[Model, ...]:
+    def all_models(self) -> tuple[Model, ...]:
+        """Every entry of `models`, disabled ones too (names and fallbacks count them)."""
         defaults = self.get("modelDefaults", default={})
         out = []
         for index, entry in enumerate(_list(self.get("models"))):
             if not isinstance(entry, dict):
                 continue
             data = _merge_model(defaults if isinstance(defaults, dict) else {}, entry)
-            if data.get("enabled", True) is False:
-                continue
             name = entry.get("name")
             out.append(Model(index, name if isinstance(name, str) else f"models[{index}]", entry, data))
         return tuple(out)
+
+    def models(self) -> tuple[Model, ...]:
+        """The enabled entries of `models`: the ones the chart renders."""
+        return tuple(m for m in self.all_models() if m.get("enabled", default=True) is not False)
 
     def model_path(self, model: Model, *keys: Any) -> Path:
         return ("models", model.index, *keys)
@@ -232,22 +260,34 @@ def rules_by_id() -> dict[str, Rule]:
 # --- helpers shared by rules ----------------------------------------------------------------------
 
 
-def expected_load_s(model: Model) -> tuple[float, str]:
+def load_seconds(model: Model) -> tuple[int, str]:
     """Least time from zero to a Ready, warmed pod, and how it was worked out."""
     base = BACKEND_MIN_LOAD_S.get(model.backend, DEFAULT_MIN_LOAD_S)
     why = f"{model.backend} needs at least {_fmt_s(base)} to load"
-    if model.get("warmup", "enabled", default=True) is True:
-        deadline = parse_duration(model.get("warmup", "deadline"))
-        if deadline:
-            base += deadline
-            why += f" plus up to {_fmt_s(deadline)} of warmup (warmup.deadline)"
+    deadline = model.get("warmup", "deadline")
+    if model.get("warmup", "enabled") and deadline:
+        extra = duration_seconds(deadline) or 0
+        base += extra
+        why += f" plus up to {_fmt_s(extra)} of warmup (warmup.deadline)"
     return base, why
 
 
+def cold_start_seconds(model: Model) -> tuple[int, str]:
+    """The cold-start budget: timeouts.coldStart, never less than the load time."""
+    load, why = load_seconds(model)
+    timeout = model.get("timeouts", "coldStart")
+    seconds = (duration_seconds(timeout) or 0) if timeout else 0
+    if seconds > load:
+        return seconds, f"timeouts.coldStart is {_fmt_s(seconds)}"
+    return load, f"{why}, {_fmt_s(load)} in all"
+
+
 def scales_to_zero(model: Model) -> bool:
-    minimum = _int(model.get("scaling", "minReplicaCount", default=0))
-    idle = _int(model.get("scaling", "idleReplicaCount"))
-    return idle == 0 or (minimum == 0 and idle is None) or (minimum is None and idle is None)
+    """Idle count 0, or minimum 0 without an idle count (the chart's `scalesToZero`)."""
+    idle = model.get("scaling", "idleReplicaCount")
+    if idle is not None:
+        return _int(idle) == 0
+    return _int0(model.get("scaling", "minReplicaCount")) == 0
 
 
 # --- the rules ------------------------------------------------------------------------------------
@@ -262,12 +302,12 @@ def scales_to_zero(model: Model) -> bool:
 )
 def _cold_start_timeout(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        if model.get("coldStart", "fallback", "enabled") is True:
+        if model.get("coldStart", "fallback", "enabled"):
             continue  # the short readiness of a fallback route is the point of a fallback
-        timeout = parse_duration(model.get("timeouts", "coldStart"))
-        if timeout is None:
+        timeout = duration_seconds(model.get("timeouts", "coldStart"))
+        if not timeout:
             continue
-        need, why = expected_load_s(model)
+        need, why = load_seconds(model)
         if timeout < need:
             yield ctx.finding(
                 model,
@@ -282,25 +322,26 @@ def _cold_start_timeout(ctx: RuleContext) -> Iterator[Finding]:
 
 @rule(
     "scaling/cooldown-below-cold-start",
-    "cooldownPeriod shorter than the cold start (thrashing)",
-    "A model that scales to zero after an idle gap shorter than its own cold start spends more time loading "
-    "than serving when traffic comes in bursts; each return from zero costs a full load.",
+    "cooldownPeriod shorter than the cold start",
+    "A model woken by a request whose client then gave up has no held request left: only cooldownPeriod "
+    "keeps it from being scaled back to zero while it still loads, and a model that scales to zero after an "
+    "idle gap shorter than its cold start spends more time loading than serving. The limit is the cold-start "
+    "budget: timeouts.coldStart, never less than the load time.",
 )
 def _cooldown(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
         if not scales_to_zero(model):
             continue
-        cooldown = _int(model.get("scaling", "cooldownPeriod"))
-        if cooldown is None:
-            continue
-        need, why = expected_load_s(model)
+        cooldown = _int0(model.get("scaling", "cooldownPeriod"))
+        need, why = cold_start_seconds(model)
         if cooldown < need:
             yield ctx.finding(
                 model,
                 ("scaling", "cooldownPeriod"),
-                f"is shorter than the cold start it causes: {why}, {_fmt_s(need)} in all",
+                f"is shorter than the cold start: {why}",
                 cooldown,
-                f"set scaling.cooldownPeriod to at least {int(need)} seconds",
+                f"set scaling.cooldownPeriod to at least {need} seconds, or lower timeouts.coldStart if the "
+                "model loads faster",
                 ERROR,
             )
 
@@ -313,19 +354,17 @@ def _cooldown(ctx: RuleContext) -> Iterator[Finding]:
 )
 def _initial_cooldown(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        if model.get("prewarm", "onInstall") is not True or not scales_to_zero(model):
+        if not model.get("prewarm", "onInstall") or not scales_to_zero(model):
             continue
-        initial = _int(model.get("scaling", "initialCooldownPeriod"))
-        if initial is None:
-            continue
-        need, why = expected_load_s(model)
+        initial = _int0(model.get("scaling", "initialCooldownPeriod"))
+        need, why = cold_start_seconds(model)
         if initial < need:
             yield ctx.finding(
                 model,
                 ("scaling", "initialCooldownPeriod"),
-                f"is shorter than the pre-warmed pods' load time: {why}, {_fmt_s(need)} in all",
+                f"is shorter than the pre-warmed pods' cold start: {why}",
                 initial,
-                f"set scaling.initialCooldownPeriod to at least {int(need)} seconds",
+                f"set scaling.initialCooldownPeriod to at least {need} seconds",
                 ERROR,
             )
 
@@ -337,9 +376,9 @@ def _initial_cooldown(ctx: RuleContext) -> Iterator[Finding]:
 )
 def _max_below_min(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        low = _int(model.get("scaling", "minReplicaCount"))
-        high = _int(model.get("scaling", "maxReplicaCount"))
-        if low is not None and high is not None and high < low:
+        low = _int0(model.get("scaling", "minReplicaCount"))
+        high = _int0(model.get("scaling", "maxReplicaCount"))
+        if high < low:
             yield ctx.finding(
                 model,
                 ("scaling", "maxReplicaCount"),
@@ -348,10 +387,10 @@ def _max_below_min(ctx: RuleContext) -> Iterator[Finding]:
                 f"set maxReplicaCount to {low} or more, or lower minReplicaCount",
                 ERROR,
             )
-    if ctx.get("worker", "enabled") is True:
-        low = _int(ctx.get("worker", "scaling", "minReplicaCount"))
-        high = _int(ctx.get("worker", "scaling", "maxReplicaCount"))
-        if low is not None and high is not None and high < low:
+    if ctx.get("worker", "enabled"):
+        low = _int0(ctx.get("worker", "scaling", "minReplicaCount"))
+        high = _int0(ctx.get("worker", "scaling", "maxReplicaCount"))
+        if high < low:
             yield ctx.finding(
                 None,
                 ("worker", "scaling", "maxReplicaCount"),
@@ -365,20 +404,21 @@ def _max_below_min(ctx: RuleContext) -> Iterator[Finding]:
 @rule(
     "scaling/idle-not-below-min",
     "idleReplicaCount not below minReplicaCount",
-    "KEDA rejects idleReplicaCount >= minReplicaCount, counting a minReplicaCount of 0 as 1.",
+    "KEDA rejects idleReplicaCount >= minReplicaCount. KEDA itself counts a minReplicaCount of 0 as 1, but "
+    "idleReplicaCount 0 with minReplicaCount 0 does nothing and almost always means minReplicaCount >= 1 was "
+    "meant, so the limit is minReplicaCount as written.",
 )
 def _idle(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        idle = _int(model.get("scaling", "idleReplicaCount"))
-        low = _int(model.get("scaling", "minReplicaCount"))
-        if idle is None or low is None:
+        idle = model.get("scaling", "idleReplicaCount")
+        if idle is None:
             continue
-        bound = low if low > 0 else 1
-        if idle >= bound:
+        low = _int0(model.get("scaling", "minReplicaCount"))
+        if _int0(idle) >= low:
             yield ctx.finding(
                 model,
                 ("scaling", "idleReplicaCount"),
-                f"must be below minReplicaCount ({low}; KEDA counts 0 as 1)",
+                f"must be below minReplicaCount ({low})",
                 idle,
                 "use idleReplicaCount: 0 with minReplicaCount >= 1, or leave idleReplicaCount null",
                 ERROR,
@@ -388,13 +428,13 @@ def _idle(ctx: RuleContext) -> Iterator[Finding]:
 def _wake_triggers(model: Model) -> set[str]:
     """Trigger names (as the chart names them) that can move a model from zero to one."""
     names = {"http"}  # external-push: every model has a route
-    if model.get("async", "enabled") is True:
+    if model.get("async", "enabled"):
         names |= {"queue", "inflight"}
     for entry in _list(model.get("scaling", "cron")):
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+        if isinstance(entry, dict) and entry.get("name") is not None:
             # The chart names cron triggers cron_<name> with dashes as underscores,
             # because the formula language reads "-" as subtraction.
-            names.add("cron_" + entry["name"].replace("-", "_"))
+            names.add("cron_" + str(entry["name"]).replace("-", "_"))
     return names
 
 
@@ -406,11 +446,11 @@ def _wake_triggers(model: Model) -> set[str]:
 )
 def _zero_without_wake(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        if not scales_to_zero(model) or model.get("scaling", "scalingModifiers", "enabled") is not True:
+        if not scales_to_zero(model) or not model.get("scaling", "scalingModifiers", "enabled"):
             continue
         formula = model.get("scaling", "scalingModifiers", "formula", default="")
-        if not isinstance(formula, str):
-            continue
+        if not isinstance(formula, str) or not formula:
+            continue  # an empty formula is scaling/modifiers-formula-empty
         words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", formula))
         wake = _wake_triggers(model)
         if not words & wake:
@@ -443,10 +483,10 @@ def _zero_without_wake(ctx: RuleContext) -> Iterator[Finding]:
     "reads the stream and calls the model: without it jobs pile up and the model is woken for nothing.",
 )
 def _queue_without_worker(ctx: RuleContext) -> Iterator[Finding]:
-    if ctx.get("worker", "enabled") is True:
+    if ctx.get("worker", "enabled"):
         return
     for model in ctx.models():
-        if model.get("async", "enabled") is True:
+        if model.get("async", "enabled"):
             yield ctx.finding(
                 model,
                 ("async", "enabled"),
@@ -466,7 +506,9 @@ def _metric_names(query: str) -> list[str]:
     "Prometheus trigger on a metric the backend does not export",
     "The chart builds each prometheus trigger from the backend's own metric names; a backend without the "
     "metric (ollama exports none, TGI has no KV-cache gauge) gets no trigger, and a custom query naming "
-    "another backend's metric always reads 0.",
+    "another backend's metric always reads 0. A warning: the chart renders and installs, the trigger is "
+    "only inert.",
+    WARNING,
 )
 def _metric_not_exported(ctx: RuleContext) -> Iterator[Finding]:
     if ctx.get("prometheus", "enabled") is not True:
@@ -480,7 +522,6 @@ def _metric_not_exported(ctx: RuleContext) -> Iterator[Finding]:
             query = cfg.get("query") or ""
             if not query:
                 if signal not in BACKEND_SIGNALS.get(backend, set()):
-                    _, inherited = ctx.model_mark(model, "scaling", "prometheus", signal, "enabled")
                     yield ctx.finding(
                         model,
                         ("scaling", "prometheus", signal, "enabled"),
@@ -488,7 +529,7 @@ def _metric_not_exported(ctx: RuleContext) -> Iterator[Finding]:
                         True,
                         f"set scaling.prometheus.{signal}.enabled: false, or give a query on a metric "
                         f"{backend} exports",
-                        WARNING if inherited else ERROR,
+                        WARNING,
                     )
                 continue
             if not isinstance(query, str):
@@ -512,7 +553,7 @@ def _metric_not_exported(ctx: RuleContext) -> Iterator[Finding]:
                             if own
                             else " (it exports none; disable it)"
                         ),
-                        ERROR,
+                        WARNING,
                     )
 
 
@@ -564,22 +605,26 @@ def _gpu_placement(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _route_keys(model: Model) -> list[tuple[str, str, str, str]]:
-    # [] means the route's own name (`<release>-<model>`), unique per model.
+    """(host, path, header, value) a model's route matches; [] when the route is unique by its name.
+
+    No hosts means the route's own name (`<release>-<model>`), and a header
+    without a value requires that name: both are unique per model.
+    """
     hosts = [h.lower() for h in _list(model.get("route", "hosts")) if isinstance(h, str)]
-    hosts = hosts or [f"<route name of {model.name}>"]
+    header = _text(model.get("route", "header", "name")).lower()
+    value = _text(model.get("route", "header", "value")) if header else ""
+    if not hosts or (header and not value):
+        return []
     paths = [p for p in _list(model.get("route", "pathPrefixes")) if isinstance(p, str)] or ["(any)"]
-    header = _text(model.get("route", "header", "name"))
-    value = _text(model.get("route", "header", "value"))
-    if header and not value:
-        value = f"<route name of {model.name}>"
-    return [(h, p, header.lower(), value if header else "") for h in hosts for p in paths]
+    return [(h, p, header, value) for h in hosts for p in paths]
 
 
 @rule(
     "routing/duplicate-host-path",
     "Two models match the same host, path and header",
     "The interceptor picks one route per request; two models with the same host, path prefix and header "
-    "leave it to chance which model answers (and which one scales).",
+    "leave it to chance which model answers (and which one scales). Routes without hosts, or with a header "
+    "but no header value, match the route's own name and never overlap.",
 )
 def _duplicate_routes(ctx: RuleContext) -> Iterator[Finding]:
     seen: dict[tuple[str, str, str, str], Model] = {}
@@ -654,7 +699,9 @@ def _zone_ok(name: str) -> bool:
     "cron/invalid-timezone",
     "Cron window in an unknown time zone",
     "KEDA's cron scaler loads the window's time zone from the IANA database; an unknown name makes the "
-    "trigger fail, so the window never pre-warms (and failing triggers count toward fallback).",
+    "trigger fail, so the window never pre-warms (and failing triggers count toward fallback). A warning "
+    "because the chart has no time-zone database to check it with; `validate --strict` makes it fatal.",
+    WARNING,
 )
 def _cron_timezone(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
@@ -665,7 +712,7 @@ def _cron_timezone(ctx: RuleContext) -> Iterator[Finding]:
             guess = did_you_mean(zone, _zones())
             fix = f"did you mean {guess!r}?" if guess else "use an IANA name such as Europe/Berlin or UTC"
             yield ctx.finding(
-                model, ("scaling", "cron", i, "timezone"), "is not an IANA time zone", zone, fix, ERROR
+                model, ("scaling", "cron", i, "timezone"), "is not an IANA time zone", zone, fix, WARNING
             )
 
 
@@ -712,7 +759,9 @@ def cron_problem(expr: str) -> str | None:
 @rule(
     "cron/invalid-schedule",
     "Cron window with an invalid start or end",
-    "KEDA parses start and end as 5-field cron expressions; an invalid one makes the trigger fail.",
+    "KEDA parses start and end as 5-field cron expressions; an invalid one makes the trigger fail. A "
+    "warning because the chart does not parse cron expressions; `validate --strict` makes it fatal.",
+    WARNING,
 )
 def _cron_schedule(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
@@ -723,7 +772,7 @@ def _cron_schedule(ctx: RuleContext) -> Iterator[Finding]:
                     problem = cron_problem(expr)
                     if problem:
                         yield ctx.finding(
-                            model, ("scaling", "cron", i, key), problem, expr, 'e.g. "0 8 * * 1-5"', ERROR
+                            model, ("scaling", "cron", i, key), problem, expr, 'e.g. "0 8 * * 1-5"', WARNING
                         )
 
 

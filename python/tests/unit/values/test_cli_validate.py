@@ -94,4 +94,4 @@ def test_strict_turns_warnings_into_exit_1_when_asked(tmp_path: Path) -> None:
 def test_list_rules_prints_every_rule_id_when_asked() -> None:
     out = cli("--list-rules")
     assert out.returncode == 0
-    assert "cron/invalid-timezone (error)" in out.stdout and "scaling/max-below-min (error)" in out.stdout
+    assert "cron/invalid-timezone (warning)" in out.stdout and "scaling/max-below-min (error)" in out.stdout

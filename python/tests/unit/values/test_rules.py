@@ -13,7 +13,7 @@ import pytest
 from llmaz_serverless.toolpaths import chart_dir, repo_root
 from llmaz_serverless.values.loader import load_file, load_text
 from llmaz_serverless.values.merge import merge_values
-from llmaz_serverless.values.rules import RULES, cron_problem, parse_duration, run_rules
+from llmaz_serverless.values.rules import RULES, cron_problem, duration_seconds, parse_duration, run_rules
 
 DEFAULTS = load_file(chart_dir() / "values.yaml")
 MODEL = """\
@@ -42,14 +42,15 @@ CASES: dict[str, tuple[str, str, str]] = {
         'plus up to 2m of warmup (warmup.deadline), 3m in all (got "90s")',
     ),
     "scaling/cooldown-below-cold-start": (
-        "models:\n" + MODEL + "    scaling: {cooldownPeriod: 300}\n",
-        "models:\n" + MODEL + "    scaling: {cooldownPeriod: 60}\n",
-        "models[0].scaling.cooldownPeriod: is shorter than the cold start it causes",
+        "models:\n" + MODEL + "    scaling: {cooldownPeriod: 600}\n",
+        "models:\n" + MODEL + "    scaling: {cooldownPeriod: 599}\n",
+        "models[0].scaling.cooldownPeriod: is shorter than the cold start: timeouts.coldStart is 10m "
+        "(got 599)",
     ),
     "scaling/initial-cooldown-below-cold-start": (
         "models:\n" + MODEL + "    prewarm: {onInstall: true}\n    scaling: {initialCooldownPeriod: 600}\n",
         "models:\n" + MODEL + "    prewarm: {onInstall: true}\n    scaling: {initialCooldownPeriod: 30}\n",
-        "models[0].scaling.initialCooldownPeriod: is shorter than the pre-warmed pods' load time",
+        "models[0].scaling.initialCooldownPeriod: is shorter than the pre-warmed pods' cold start",
     ),
     "scaling/max-below-min": (
         "models:\n" + MODEL + "    scaling: {minReplicaCount: 2, maxReplicaCount: 2}\n",
@@ -59,7 +60,7 @@ CASES: dict[str, tuple[str, str, str]] = {
     "scaling/idle-not-below-min": (
         "models:\n" + MODEL + "    scaling: {minReplicaCount: 1, idleReplicaCount: 0}\n",
         "models:\n" + MODEL + "    scaling: {minReplicaCount: 1, idleReplicaCount: 1}\n",
-        "models[0].scaling.idleReplicaCount: must be below minReplicaCount (1; KEDA counts 0 as 1) (got 1)",
+        "models[0].scaling.idleReplicaCount: must be below minReplicaCount (1) (got 1)",
     ),
     "scaling/zero-without-wake-trigger": (
         "models:\n"
@@ -80,7 +81,7 @@ CASES: dict[str, tuple[str, str, str]] = {
         "    scaling: {prometheus: {kvCache: {enabled: false}}}\n",
         "prometheus: {enabled: true}\nmodels:\n" + MODEL + "    backend: {name: tgi}\n"
         "    scaling: {prometheus: {kvCache: {enabled: true}}}\n",
-        "user.yaml:6: error: models[0].scaling.prometheus.kvCache.enabled: is true but tgi exports no "
+        "user.yaml:6: warning: models[0].scaling.prometheus.kvCache.enabled: is true but tgi exports no "
         "kvCache metric",
     ),
     "scheduling/gpu-without-placement": (
@@ -179,7 +180,7 @@ def test_inherited_metric_default_is_a_warning_when_the_user_did_not_enable_it()
     assert all(str(chart_dir() / "values.yaml") in f for f in found)
 
 
-def test_foreign_metric_in_a_custom_query_is_an_error_when_backend_differs() -> None:
+def test_foreign_metric_in_a_custom_query_is_flagged_when_backend_differs() -> None:
     user = (
         "prometheus: {enabled: true}\nmodels:\n" + MODEL + "    backend: {name: sglang}\n"
         "    scaling: {prometheus: {waiting: {query: 'sum(vllm:num_requests_waiting{x=\"1\"})'}}}\n"
@@ -262,3 +263,47 @@ def test_cron_window_wakes_the_model_when_the_formula_names_it_as_the_chart_does
     dashed = "models:\n" + MODEL + cron + formula.format("cron-office-hours + http")
     found = findings(dashed, "scaling/zero-without-wake-trigger")
     assert any("write cron_office_hours instead" in f for f in found), found
+
+
+def test_idle_zero_is_flagged_when_min_is_zero_too() -> None:
+    found = findings(
+        "models:\n" + MODEL + "    scaling: {idleReplicaCount: 0}\n", "scaling/idle-not-below-min"
+    )
+    assert found and "must be below minReplicaCount (0) (got 0)" in found[0]
+
+
+def test_cooldown_is_not_checked_when_the_model_never_reaches_zero() -> None:
+    user = "models:\n" + MODEL + "    scaling: {minReplicaCount: 1, cooldownPeriod: 30}\n"
+    assert findings(user, "scaling/cooldown-below-cold-start") == []
+
+
+def test_cold_start_budget_is_the_load_time_when_timeouts_cold_start_is_shorter() -> None:
+    # A fallback route may wait 60 s, but the model still needs 1m + 2m of warmup to load.
+    user = (
+        "models:\n" + MODEL + "    timeouts: {coldStart: 60s}\n    scaling: {cooldownPeriod: 179}\n"
+        "    coldStart: {fallback: {enabled: true, model: small}}\n"
+        "  - name: small\n    source: {uri: 'ollama://qwen'}\n    scaling: {minReplicaCount: 1}\n"
+    )
+    found = findings(user, "scaling/cooldown-below-cold-start")
+    assert (
+        found
+        and "vllm needs at least 1m to load plus up to 2m of warmup (warmup.deadline), 3m in all" in found[0]
+    )
+    assert (
+        findings(
+            user.replace("cooldownPeriod: 179", "cooldownPeriod: 180"), "scaling/cooldown-below-cold-start"
+        )
+        == []
+    )
+
+
+def test_durations_round_up_to_whole_seconds_when_compared_as_the_chart_does() -> None:
+    assert duration_seconds("59.5s") == 60
+    assert duration_seconds("90") == 90
+    assert duration_seconds(5) == 5
+    assert duration_seconds("soon") is None
+
+
+def test_routes_without_hosts_never_overlap_when_names_differ() -> None:
+    user = "models:\n" + MODEL + "  - name: small\n    source: {uri: 'ollama://qwen'}\n"
+    assert findings(user, "routing/duplicate-host-path") == []

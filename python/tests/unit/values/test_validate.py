@@ -39,10 +39,9 @@ def test_every_problem_is_reported_at_once_with_file_and_line_when_several_files
     assert texts == [
         f'{base}:3: error: gateway.replcas: unknown key (got "replcas"); fix: did you mean `replicas`? '
         "[schema]",
-        f"{base}:8: error: models[0].scaling.cooldownPeriod: is shorter than the cold start it causes: "
-        "vllm needs "
-        "at least 1m to load plus up to 2m of warmup (warmup.deadline), 3m in all (got 60); fix: set "
-        "scaling.cooldownPeriod to at least 180 seconds [scaling/cooldown-below-cold-start]",
+        f"{base}:8: error: models[0].scaling.cooldownPeriod: is shorter than the cold start: "
+        "timeouts.coldStart is 10m (got 60); fix: set scaling.cooldownPeriod to at least 600 seconds, or "
+        "lower timeouts.coldStart if the model loads faster [scaling/cooldown-below-cold-start]",
         f'{prod}:2: error: gateway.replicas: must be an integer, not string (got "two"); fix: write an '
         "integer "
         "[schema]",

@@ -1,0 +1,296 @@
+"""One rule book: `helm template` and `llmaz-serverless validate` agree on every values file.
+
+Both directions, on every values file the repository has (bad_values/, the
+chart's ci/ and examples/, the presets, the chart defaults) and on values
+generated around each rule's limit:
+
+- the chart rejects in its schema  => validate reports a `schema` error;
+- the chart rejects in _validate.tpl => validate's error rule ids are exactly
+  the `[rule id]`s of the chart's lines;
+- the chart renders                 => validate reports no error (warnings allowed).
+
+The rule ids themselves are compared too: every ERROR rule of validate is a
+rule of templates/_validate.tpl and the other way round.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helmrender import CHART, HelmError, render
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from llmaz_serverless.values.rules import ERROR, RULES
+from llmaz_serverless.values.validate import SCHEMA_RULE, validate_values
+
+BAD = Path(__file__).parent / "bad_values"
+VALUE_FILES = [
+    *sorted(BAD.glob("*.yaml")),
+    *sorted((CHART / "ci").glob("*.yaml")),
+    *sorted((CHART / "examples").glob("*.yaml")),
+    *sorted(CHART.glob("values-*.yaml")),
+]
+RULE_ID = re.compile(r"\[([a-z]+/[a-z0-9-]+)\]$", re.MULTILINE)
+SCHEMA_FAILURE = "don't meet the specifications of the schema"
+VALIDATION_FAILURE = "VALUES VALIDATION:"
+
+
+@dataclass(frozen=True)
+class ChartVerdict:
+    """What `helm template` said: rendered, a schema error, or the rule ids of _validate.tpl."""
+
+    rendered: bool
+    schema: bool = False
+    rule_ids: frozenset[str] = field(default_factory=frozenset)
+    text: str = ""
+
+
+def chart_verdict(values: Path | None) -> ChartVerdict:
+    try:
+        render(*([str(values)] if values else []))
+    except HelmError as err:
+        text = str(err)
+        if SCHEMA_FAILURE in text:
+            return ChartVerdict(False, schema=True, text=text)
+        assert VALIDATION_FAILURE in text, f"helm failed outside the rule book:\n{text}"
+        ids = frozenset(RULE_ID.findall(text))
+        body = text.split(VALIDATION_FAILURE, 1)[1].split("Use --debug flag", 1)[0]
+        lines = [line for line in body.splitlines() if line.strip()]
+        assert len(RULE_ID.findall(text)) == len(lines), f"a chart line carries no [rule id]:\n{text}"
+        return ChartVerdict(False, rule_ids=ids, text=text)
+    return ChartVerdict(True)
+
+
+def assert_agree(values: Path | None) -> None:
+    chart = chart_verdict(values)
+    report = validate_values([values] if values else [], CHART)
+    errors = {p.rule for p in report.errors}
+    shown = "\n".join(p.text() for p in report.problems)
+    if chart.rendered:
+        assert errors == set(), f"the chart renders, validate says:\n{shown}"
+    elif chart.schema:
+        assert SCHEMA_RULE in errors, f"helm:\n{chart.text}\nvalidate:\n{shown}"
+    else:
+        assert errors == chart.rule_ids, f"helm:\n{chart.text}\nvalidate:\n{shown}"
+
+
+@pytest.mark.parametrize("values", [None, *VALUE_FILES], ids=["defaults", *(p.name for p in VALUE_FILES)])
+def test_validate_agrees_with_the_chart_on_every_shipped_values_file(values: Path | None) -> None:
+    assert_agree(values)
+
+
+def _chart_rule_ids() -> set[str]:
+    return set(RULE_ID.findall((CHART / "templates" / "_validate.tpl").read_text(encoding="utf-8")))
+
+
+def test_the_chart_and_validate_have_the_same_error_rules() -> None:
+    errors = {r.id for r in RULES if r.severity == ERROR}
+    assert _chart_rule_ids() == errors
+
+
+def test_every_chart_rule_fails_some_bad_values_file() -> None:
+    seen: set[str] = set()
+    for path in sorted(BAD.glob("*.yaml")):
+        seen |= chart_verdict(path).rule_ids
+    assert _chart_rule_ids() - seen == set()
+
+
+# --- generated values around each rule's limit --------------------------------------------------
+
+# Seconds around every limit the rules compute: the load floors (15 s, 60 s),
+# floor + warmup.deadline (45/75/135/180 s), the default timeouts.coldStart
+# (600 s) and the gateway/worker shutdown budgets (120/125 s).
+SECONDS = st.sampled_from(
+    [14, 15, 16, 44, 45, 59, 60, 61, 74, 75, 119, 120, 121, 125, 126, 134, 135, 136, 180, 599, 600, 601]
+)
+DURATION = st.one_of(
+    SECONDS.map(lambda s: f"{s}s"), st.sampled_from(["1m", "2m", "2.5m", "59.5s", "10m", "1m15s"])
+)
+BACKEND = st.sampled_from(["vllm", "sglang", "tgi", "llamacpp", "ollama"])
+
+
+def _merge(into: dict[str, Any], patch: dict[str, Any]) -> None:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _model(name: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "source": {"uri": f"ollama://{name}"}, **extra}
+
+
+# Each mutation patches the document {models: [a]} near one rule's limit.
+MUTATIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "load time": st.fixed_dictionaries(
+        {
+            "timeouts": st.fixed_dictionaries({"coldStart": DURATION}),
+            "backend": st.fixed_dictionaries({"name": BACKEND}),
+            "warmup": st.fixed_dictionaries(
+                {"enabled": st.booleans(), "deadline": st.sampled_from(["0s", "30s", "1m", "2m"])}
+            ),
+        }
+    ).map(lambda m: {"a": m}),
+    "cooldown": st.fixed_dictionaries({"cooldown": SECONDS, "coldStart": DURATION}).map(
+        lambda c: {
+            "a": {"scaling": {"cooldownPeriod": c["cooldown"]}, "timeouts": {"coldStart": c["coldStart"]}}
+        }
+    ),
+    "prewarm": st.fixed_dictionaries(
+        {
+            "prewarm": st.fixed_dictionaries({"onInstall": st.booleans(), "replicas": st.integers(1, 4)}),
+            "scaling": st.fixed_dictionaries({"initialCooldownPeriod": SECONDS}),
+        }
+    ).map(lambda m: {"a": m}),
+    "replicas": st.fixed_dictionaries(
+        {
+            "minReplicaCount": st.integers(0, 3),
+            "maxReplicaCount": st.integers(1, 3),
+            "idleReplicaCount": st.sampled_from([None, 0, 1, 2]),
+        }
+    ).map(lambda s: {"a": {"scaling": s}}),
+    "fallback": st.fixed_dictionaries(
+        {
+            "target": st.sampled_from(["small", "a", "ghost", ""]),
+            "small": st.fixed_dictionaries(
+                {"minReplicaCount": st.integers(0, 2), "idleReplicaCount": st.sampled_from([None, 0])}
+            ),
+            "placeholder": st.booleans(),
+            "api": st.sampled_from(["InterceptorRoute", "HTTPScaledObject"]),
+        }
+    ).map(
+        lambda f: {
+            "a": {
+                "coldStart": {
+                    "fallback": {"enabled": True, "model": f["target"]},
+                    "placeholder": {"enabled": f["placeholder"]},
+                }
+            },
+            "+small": {"scaling": f["small"]},
+            "httpAddon": {"api": f["api"]},
+        }
+    ),
+    "modifiers": st.fixed_dictionaries(
+        {
+            "scalingModifiers": st.fixed_dictionaries(
+                {
+                    "enabled": st.just(True),
+                    "formula": st.sampled_from(
+                        ["", "max(http, waiting)", "waiting", "queue", "cron-w + waiting"]
+                    ),
+                    "metricType": st.sampled_from(["AverageValue", "Value"]),
+                    "target": st.sampled_from(["1", "0", "2.5", "10"]),
+                }
+            ),
+            "fallback": st.fixed_dictionaries({"enabled": st.booleans()}),
+            "minReplicaCount": st.integers(0, 1),
+        }
+    ).map(lambda s: {"a": {"scaling": s}}),
+    "async": st.fixed_dictionaries(
+        {"worker": st.booleans(), "async": st.booleans(), "grace": st.sampled_from([119, 120, 121, 900])}
+    ).map(
+        lambda w: {
+            "a": {"async": {"enabled": w["async"]}},
+            "worker": {"enabled": w["worker"], "terminationGracePeriodSeconds": w["grace"]},
+        }
+    ),
+    "gateway": st.fixed_dictionaries(
+        {
+            "replicas": st.integers(1, 3),
+            "pdb": st.fixed_dictionaries(
+                {"enabled": st.booleans(), "minAvailable": st.one_of(st.integers(0, 3), st.just("50%"))}
+            ),
+            "terminationGracePeriodSeconds": st.sampled_from([124, 125, 126, 150]),
+        }
+    ).map(lambda g: {"gateway": g}),
+    "routes": st.fixed_dictionaries(
+        {
+            "hosts": st.sampled_from([[], ["llm.example.com"], ["LLM.example.com", "other.example.com"]]),
+            "paths": st.sampled_from([[], ["/v1"]]),
+            "header": st.sampled_from(
+                [{"name": ""}, {"name": "x-h", "value": "v"}, {"name": "x-h", "value": ""}]
+            ),
+            "servedName": st.sampled_from(["", "org/x"]),
+        }
+    ).map(
+        lambda r: {
+            "a": {"route": {"hosts": ["llm.example.com"], "header": {"name": "x-h", "value": "v"}}},
+            "+b": {
+                "servedName": r["servedName"],
+                "route": {"hosts": r["hosts"], "pathPrefixes": r["paths"], "header": r["header"]},
+            },
+        }
+    ),
+    "cron": st.lists(st.sampled_from(["w", "x"]), min_size=1, max_size=3).map(
+        lambda names: {
+            "a": {
+                "scaling": {
+                    "cron": [
+                        {"name": n, "timezone": "UTC", "start": f"0 {8 + i} * * *", "end": f"0 {9 + i} * * *"}
+                        for i, n in enumerate(names)
+                    ]
+                }
+            }
+        }
+    ),
+    "events": st.fixed_dictionaries(
+        {
+            "pattern": st.sampled_from([{}, {"type": ["com.example.opened"]}]),
+            "matchAll": st.booleans(),
+            "action": st.sampled_from(
+                [
+                    {"prewarm": {"models": ["a"], "replicas": 1, "window": "15m"}},
+                    {"prewarm": {"models": ["ghost"], "replicas": 1, "window": "15m"}},
+                    {"submit": {"model": "a", "api": "chat", "request": {"messages": []}}},
+                ]
+            ),
+            "gateway": st.booleans(),
+        }
+    ).map(
+        lambda e: {
+            "eventRules": [
+                {"name": "r", "pattern": e["pattern"], "matchAll": e["matchAll"], "actions": [e["action"]]}
+            ],
+            "gateway": {"enabled": e["gateway"]},
+        }
+    ),
+}
+
+
+def _document(patches: list[dict[str, Any]]) -> dict[str, Any]:
+    """{models: [a, ...]} with every patch applied: `a` patches model a, `+name` adds a model."""
+    doc: dict[str, Any] = {"models": [_model("a")]}
+    for patch in patches:
+        for key, value in patch.items():
+            if key == "a":
+                _merge(doc["models"][0], value)
+            elif key.startswith("+"):
+                doc["models"].append(_model(key[1:], **value))
+            else:
+                doc.setdefault(key, {})
+                _merge(doc, {key: value})
+    return doc
+
+
+@st.composite
+def mutated_values(draw: st.DrawFn) -> dict[str, Any]:
+    names = draw(st.lists(st.sampled_from(sorted(MUTATIONS)), min_size=1, max_size=2, unique=True))
+    return _document([draw(MUTATIONS[name]) for name in names])
+
+
+# helm renders in ~0.3 s: a fixed, modest number of examples, derandomized so CI sees the same ones.
+@settings(max_examples=50, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_values())
+def test_validate_agrees_with_the_chart_on_values_near_each_limit(doc: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "values.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        assert_agree(path)
