@@ -1,14 +1,14 @@
 """The `helm test` Pod: renders with auth off and on, and its script passes against a real gateway.
 
-The last tests run the rendered Pod's own shell script under busybox (the
-test image's shell and wget) against the real gateway on loopback, built
+The last tests run the rendered Pod's own shell script with busybox (the
+default test image's sh and wget) and with Debian's sh and GNU wget (the
+local e2e test image) against the real gateway on loopback, built
 from the same rendering's runtime.yaml with auth on. Only the Service URL
 is swapped for the loopback one.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -88,9 +88,40 @@ def test_pod_only_checks_that_anonymous_calls_are_refused_when_auth_comes_from_c
 # --- the rendered script against the real gateway -----------------------------------------------
 
 BUSYBOX = shutil.which("busybox")
-needs_busybox = pytest.mark.skipif(
-    BUSYBOX is None, reason="busybox (the test image's sh and wget) is not installed"
-)
+# The two test clients the chart meets: busybox (tests.image default) and the local e2e plan's
+# Debian image (dash, GNU wget, sed, grep), which is what this Debian host has in /bin and /usr/bin.
+CLIENTS = [
+    pytest.param(
+        "busybox",
+        marks=pytest.mark.skipif(
+            BUSYBOX is None, reason="busybox (the default test image's tools) is missing"
+        ),
+    ),
+    pytest.param("debian"),
+]
+
+
+@pytest.fixture(params=CLIENTS)
+def client_path(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """PATH of the test client's tools: busybox applets, or the host's Debian sh and wget."""
+    if request.param == "debian":
+        return "/usr/bin:/bin"
+    assert BUSYBOX is not None
+    shim = tmp_path / "busybox-bin"
+    shim.mkdir()
+    for applet in ("sh", "wget", "sed", "grep", "cat"):
+        (shim / applet).symlink_to(BUSYBOX)
+    return str(shim)
+
+
+def _gateway(runtime_doc: dict[str, Any], tmp_path: Path) -> GatewayServer:
+    path = tmp_path / "runtime.yaml"
+    path.write_text(yaml.safe_dump(runtime_doc), encoding="utf-8")
+    runtime = load_runtime_config(path)
+    settings = runtime.section("gateway", GatewaySettings).model_copy(
+        update={"host": "127.0.0.1", "port": 0, "shutdown_delay": 0.0, "shutdown_timeout": 5.0}
+    )
+    return GatewayServer(runtime, settings, environ={})
 
 
 @pytest.fixture
@@ -100,45 +131,31 @@ def gateway_with_auth(tmp_path: Path) -> Iterator[str]:
     keys = tmp_path / "api-keys"
     keys.write_text(KEYS_FILE, encoding="utf-8")
     runtime_doc["gateway"]["auth"]["keysFile"] = str(keys)
-    path = tmp_path / "runtime.yaml"
-    path.write_text(yaml.safe_dump(runtime_doc), encoding="utf-8")
-    runtime = load_runtime_config(path)
-    settings = runtime.section("gateway", GatewaySettings).model_copy(
-        update={"host": "127.0.0.1", "port": 0, "shutdown_delay": 0.0, "shutdown_timeout": 5.0}
-    )
-    assert settings.auth.enabled
-    with GatewayServer(runtime, settings, environ={}) as gw:
+    with _gateway(runtime_doc, tmp_path) as gw:
+        assert gw.settings.auth.enabled
         yield gw.url
 
 
 def _run_pod_script(
-    script: str, gateway_url: str, keys: str | None, tmp_path: Path
+    script: str, gateway_url: str, keys: str | None, tmp_path: Path, path: str
 ) -> subprocess.CompletedProcess[str]:
     assert script.count(f'url="{URL}"') == 1
     local = script.replace(f'url="{URL}"', f'url="{gateway_url}"')
     # The Pod mounts an emptyDir at /tmp; here a private directory stands in for it.
-    local = local.replace("/tmp/", f"{tmp_path}/")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    if keys is not None:
-        env["API_KEYS"] = keys
-    assert BUSYBOX is not None
-    # busybox's own applets (sh, wget, sed, grep), as in the busybox test image
-    shim = tmp_path / "bin"
-    shim.mkdir(exist_ok=True)
-    for applet in ("sh", "wget", "sed", "grep", "cat", "printf"):
-        (shim / applet).symlink_to(BUSYBOX)
-    env["PATH"] = f"{shim}:{env['PATH']}"
-    return subprocess.run(
-        [str(shim / "sh"), "-c", local], env=env, capture_output=True, text=True, timeout=60
-    )
+    scratch = tmp_path / "pod-tmp"
+    scratch.mkdir(exist_ok=True)
+    local = local.replace("/tmp/", f"{scratch}/")
+    env = {"PATH": path, **({"API_KEYS": keys} if keys is not None else {})}
+    sh = shutil.which("sh", path=path)
+    assert sh is not None
+    return subprocess.run([sh, "-c", local], env=env, capture_output=True, text=True, timeout=60)
 
 
-@needs_busybox
 def test_pod_script_passes_against_the_real_gateway_when_auth_is_on(
-    gateway_with_auth: str, tmp_path: Path
+    gateway_with_auth: str, client_path: str, tmp_path: Path
 ) -> None:
     script = _script(render(CI, sets=AUTH_ON))
-    proc = _run_pod_script(script, gateway_with_auth, KEYS_FILE, tmp_path)
+    proc = _run_pod_script(script, gateway_with_auth, KEYS_FILE, tmp_path, client_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "anonymous /v1/models refused (401)" in proc.stdout
     assert '"batch-model"' in proc.stdout and "helm test passed" in proc.stdout
@@ -146,20 +163,28 @@ def test_pod_script_passes_against_the_real_gateway_when_auth_is_on(
         assert key not in proc.stdout + proc.stderr
 
 
-@needs_busybox
 def test_pod_script_fails_against_the_real_gateway_when_the_secret_holds_no_valid_key(
-    gateway_with_auth: str, tmp_path: Path
+    gateway_with_auth: str, client_path: str, tmp_path: Path
 ) -> None:
     script = _script(render(CI, sets=AUTH_ON))
-    proc = _run_pod_script(script, gateway_with_auth, "# only a comment\nk-wrong\n", tmp_path)
+    proc = _run_pod_script(script, gateway_with_auth, "# only a comment\nk-wrong\n", tmp_path, client_path)
     assert proc.returncode != 0
     assert "helm test passed" not in proc.stdout
 
 
-@needs_busybox
 def test_keyless_pod_script_fails_against_the_real_gateway_when_auth_is_on(
-    gateway_with_auth: str, tmp_path: Path
+    gateway_with_auth: str, client_path: str, tmp_path: Path
 ) -> None:
     # The Pod rendered without the Secret (the old behaviour) cannot pass against an auth-on gateway.
-    proc = _run_pod_script(_script(render(CI)), gateway_with_auth, None, tmp_path)
+    proc = _run_pod_script(_script(render(CI)), gateway_with_auth, None, tmp_path, client_path)
     assert proc.returncode != 0
+
+
+def test_pod_script_passes_against_the_real_gateway_when_auth_is_off(
+    client_path: str, tmp_path: Path
+) -> None:
+    out = render(CI)
+    with _gateway(out.runtime(), tmp_path) as gw:
+        proc = _run_pod_script(_script(out), gw.url, None, tmp_path, client_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '"online"' in proc.stdout and "helm test passed" in proc.stdout

@@ -177,6 +177,13 @@ class WorkerService:
                 await runner.cleanup()
 
     def _model_of(self, stream: str) -> str:
+        """The model of a delivery's location: a Redis stream key, or a NATS subject."""
+        if self.settings.broker == "nats":
+            from llmaz_serverless.queue.nats_jetstream import subject_token
+
+            prefix = self.settings.nats.subject_prefix
+            by_subject = {f"{prefix}.{subject_token(m)}": m for m in self.models}
+            return by_subject.get(stream, stream)
         prefix = self.settings.stream_prefix
         return stream[len(prefix) :] if stream.startswith(prefix) else stream
 

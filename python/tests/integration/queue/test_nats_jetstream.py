@@ -243,3 +243,16 @@ async def test_job_lands_in_the_dead_letter_stream_after_max_attempts_when_the_m
     assert record["jobId"] == job_id
     assert record["attempts"] == 3
     assert "500" in record["error"]
+
+
+def test_worker_labels_a_nats_delivery_with_its_model_name_when_the_name_is_not_a_token(
+    redis_url: str, nats_section: dict[str, Any], tmp_path: Path
+) -> None:
+    from llmaz_serverless.config import RuntimeConfig
+    from llmaz_serverless.worker.service import WorkerService
+
+    doc = _doc(redis_url, "http://127.0.0.1:9", nats_section, tmp_path)
+    doc["models"][0]["name"] = "org/llama-3.1"
+    service = WorkerService(RuntimeConfig.model_validate(doc))
+    broker = NatsJetStreamBroker(NatsSettings.model_validate(nats_section), models=["org/llama-3.1"])
+    assert service._model_of(broker.subject_for("org/llama-3.1")) == "org/llama-3.1"
