@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from llmaz_serverless.loadtest.localstack import LocalModelOptions
-from llmaz_serverless.plan import coldstart, compare, report
+from llmaz_serverless.plan import coldstart
 from llmaz_serverless.plan.planner import GridSpec, plan
 from llmaz_serverless.plan.search import DEFAULT_COOLDOWNS, DEFAULT_MIN_REPLICAS, Targets
 from llmaz_serverless.plan.settings import CronWindow, LocalScaling, Service
+from llmaz_serverless.plan.summary import text
 from llmaz_serverless.plan.values import load_models
 from llmaz_serverless.trace.flags import add_trace_flags, transforms_from_args
 from llmaz_serverless.trace.formats import read_trace
@@ -143,6 +143,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _service(args: argparse.Namespace, cold: float, local: bool) -> Service:
+    from llmaz_serverless.loadtest.localstack import LocalModelOptions  # the local check only
+
     emu = LocalModelOptions()
     base = (
         Service(cold, emu.ttft, emu.prefill_per_token, emu.itl, first_requests=emu.cold_requests,
@@ -167,6 +169,10 @@ def _command() -> str:
 
 
 def _against(args: argparse.Namespace, cold: float, source: str) -> int:
+    # Imported here: plotting and the local stack's modules cost seconds that plain planning skips.
+    from llmaz_serverless.loadtest.localstack import LocalModelOptions
+    from llmaz_serverless.plan import compare
+
     local = args.controller == "local"
     svc = _service(args, cold, local)
     keda = None
@@ -211,8 +217,10 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, ValuesFileError, SetSyntaxError, OSError) as err:
         print(f"plan: {err}", file=sys.stderr)
         return EXIT_USAGE
-    print(report.text(result))
+    print(text(result))
     if args.report:
+        from llmaz_serverless.plan import report
+
         for path in report.write(result, args.report, _command()):
             if path.suffix in (".md", ".html"):
                 print(f"report: {path}")

@@ -8,6 +8,7 @@ before the trace until its end; a window is active while the latest firing was a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from llmaz_serverless.plan.settings import CronWindow
@@ -65,9 +66,10 @@ def _fires(f: tuple[set[int], ...], t: dt.datetime, dom_star: bool, dow_star: bo
     return dom or dow
 
 
+@functools.lru_cache(maxsize=64)
 def active_intervals(
     windows: tuple[CronWindow, ...], start_epoch: float | None, end: float
-) -> list[tuple[float, float, CronWindow]]:
+) -> tuple[tuple[float, float, CronWindow], ...]:
     """[(from, to, window)] in seconds of trace time while each window is active."""
     if start_epoch is None:
         raise ValueError(
@@ -95,4 +97,4 @@ def active_intervals(
         if active_from is not None:
             out.append((active_from, end + 60, w))
     # Windows that closed before the trace began do not matter.
-    return [i for i in out if i[1] > 0]
+    return tuple(i for i in out if i[1] > 0)

@@ -1,5 +1,5 @@
-"""The plan as text (the terminal), and as a report like the load-test ones: plan.md, plan.html
-(self-contained), plan.json and one frontier and one replicas PNG per model."""
+"""The plan as a report like the load-test ones: plan.md, plan.html (self-contained), plan.json and
+one frontier and one replicas PNG per model."""
 
 from __future__ import annotations
 
@@ -14,82 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from llmaz_serverless.plan.planner import ModelResult, PlanResult
-from llmaz_serverless.plan.simulate import Outcome
+from llmaz_serverless.plan.summary import HEADER, cells, given_label, outcome_row, targets_text
 from llmaz_serverless.report import html, markdown
 from llmaz_serverless.report.document import Block
 
 DPI = 110
-
-
-def outcome_row(o: Outcome, gpus: float, price: float | None) -> dict[str, Any]:
-    hours = o.gpu_hours(gpus)
-    return {
-        "requests": o.requests,
-        "replica_seconds": round(o.replica_seconds, 1),
-        "gpu_hours": round(hours, 3),
-        "cost": None if price is None else round(hours * price, 2),
-        "cold_share": round(o.cold_share, 4),
-        "cold_requests": o.cold_requests,
-        "wait_p50_s": round(o.wait_percentile(50), 2),
-        "wait_p95_s": round(o.wait_percentile(95), 2),
-        "wait_p99_s": round(o.wait_percentile(99), 2),
-        "timeouts": o.timeouts,
-        "peak_replicas": o.peak_replicas,
-        "scale_ups_from_zero": o.scale_ups_from_zero,
-    }
-
-
-_HEADER = ["settings", "replica-s", "GPU-h", "cost", "cold", "wait p50/p95/p99", "peak", "from zero"]
-
-
-def _cells(label: str, row: dict[str, Any]) -> list[str]:
-    cost = "-" if row["cost"] is None else f"{row['cost']:.2f}"
-    return [
-        label, f"{row['replica_seconds']:.0f}", f"{row['gpu_hours']:.2f}", cost,
-        f"{row['cold_share']:.1%} ({row['cold_requests']})",
-        f"{row['wait_p50_s']:.1f} / {row['wait_p95_s']:.1f} / {row['wait_p99_s']:.1f} s",
-        str(row["peak_replicas"]), str(row["scale_ups_from_zero"]),
-    ]  # fmt: skip
-
-
-def _given_label(m: ModelResult) -> str:
-    s = m.model.scaling
-    cron = f", {len(s.cron)} cron window(s)" if s.cron else ""
-    return f"as given: cooldown {s.cooldown:g}s, min {s.min_replicas}{cron}"
-
-
-def _targets_text(r: PlanResult) -> str:
-    t = r.targets
-    parts = [f"cold <= {t.max_cold:.1%}" if t.max_cold is not None else ""]
-    parts += [f"wait p95 <= {t.max_wait_p95:g}s" if t.max_wait_p95 is not None else ""]
-    parts += [f"wait p99 <= {t.max_wait_p99:g}s" if t.max_wait_p99 is not None else ""]
-    parts += [f"timeouts <= {t.max_timeouts}"]
-    return ", ".join(p for p in parts if p)
-
-
-def text(r: PlanResult) -> str:
-    """What the terminal shows."""
-    out = [f"trace: {r.trace.describe()}", f"cold start: {r.service.cold_start:g}s ({r.cold_source})"]
-    for m in r.models:
-        gpus, price = m.model.gpus_per_replica, r.price
-        out.append(f"\nmodel {m.model.name}: {len(m.arrivals)} requests")
-        rows = [_cells(_given_label(m), outcome_row(m.given, gpus, price))]
-        if m.chosen is not None:
-            rows.append(
-                _cells(
-                    "recommended: " + m.chosen.candidate.label(), outcome_row(m.chosen.outcome, gpus, price)
-                )
-            )
-        widths = [max(len(row[i]) for row in [_HEADER, *rows]) for i in range(len(_HEADER))]
-        for row in [_HEADER, *rows]:
-            out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-        if m.scored and m.chosen is None:
-            out.append(f"  no setting of the grid meets the targets ({_targets_text(r)})")
-        if m.chosen is not None:
-            out.append(m.diff or "  (the values as given are already the cheapest that meet the targets)")
-    out += [f"note: {u}" for u in r.unmatched]
-    out.append(f"\n{r.settings_simulated} setting(s) simulated in {r.seconds:.2f} s")
-    return "\n".join(out)
 
 
 def _frontier_png(m: ModelResult, price: float | None, path: Path) -> Path:
@@ -153,7 +82,7 @@ def blocks(r: PlanResult, command: str, images: dict[str, tuple[str, str]]) -> l
             f"transforms: {', '.join(t.transforms) or 'none'}. Cold start {r.service.cold_start:g} s "
             f"({r.cold_source}). Service time per request: {r.service.ttft:g} s + "
             f"{r.service.prefill_per_token:g} s per prompt token + {r.service.itl:g} s per output token. "
-            f"Targets: {_targets_text(r)}."
+            f"Targets: {targets_text(r)}."
             + (f" Price: {r.price:g} per GPU-hour." if r.price is not None else ""),
         ),
     ]
@@ -170,17 +99,17 @@ def blocks(r: PlanResult, command: str, images: dict[str, tuple[str, str]]) -> l
     for m in r.models:
         gpus = m.model.gpus_per_replica
         out.append(Block("heading", f"Model {m.model.name}"))
-        rows = [_cells(_given_label(m), outcome_row(m.given, gpus, r.price))]
+        rows = [cells(given_label(m), outcome_row(m.given, gpus, r.price))]
         if m.chosen is not None:
             rows.append(
-                _cells(
+                cells(
                     "**recommended**: " + m.chosen.candidate.label(),
                     outcome_row(m.chosen.outcome, gpus, r.price),
                 )
             )
-        out.append(Block("table", header=_HEADER, rows=rows))
+        out.append(Block("table", header=HEADER, rows=rows))
         if m.scored and m.chosen is None:
-            out.append(Block("para", f"No setting of the grid meets the targets ({_targets_text(r)})."))
+            out.append(Block("para", f"No setting of the grid meets the targets ({targets_text(r)})."))
         if m.chosen is not None:
             out += [
                 Block("para", "As a values change:"),
@@ -198,8 +127,8 @@ def blocks(r: PlanResult, command: str, images: dict[str, tuple[str, str]]) -> l
                 Block("heading", "Frontier (no setting is both cheaper and colder)", level=3),
                 Block(
                     "table",
-                    header=_HEADER,
-                    rows=[_cells(s.candidate.label(), outcome_row(s.outcome, gpus, r.price)) for s in front],
+                    header=HEADER,
+                    rows=[cells(s.candidate.label(), outcome_row(s.outcome, gpus, r.price)) for s in front],
                 ),
             ]
     out.append(Block("para", f"{r.settings_simulated} setting(s) simulated in {r.seconds:.2f} s."))

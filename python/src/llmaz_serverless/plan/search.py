@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from llmaz_serverless.plan.settings import CronWindow, Scaling, Service
-from llmaz_serverless.plan.simulate import Outcome, simulate_keda
+from llmaz_serverless.plan.simulate import Outcome, service_times, simulate_keda
 from llmaz_serverless.trace.model import Arrival
 
 DEFAULT_COOLDOWNS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
@@ -100,8 +100,9 @@ def evaluate(
     start_epoch: float | None,
 ) -> list[Scored]:
     scored = []
+    service = service_times(arrivals, svc)
     for c in grid:
-        outcome = simulate_keda(arrivals, c.apply(given), svc, start_epoch)
+        outcome = simulate_keda(arrivals, c.apply(given), svc, start_epoch, service_s=service)
         scored.append(Scored(c, outcome, targets.misses(outcome)))
     mark_frontier(scored)
     return scored

@@ -61,6 +61,8 @@ class _Pool:
 
     def __init__(self, start: float, timeline: bool) -> None:
         self.ready_at: list[float] = []
+        # The earliest time any replica is Ready (inf with none): a request before it waits.
+        self.first_ready = math.inf
         self.billed = 0.0
         self.since = start
         self.peak = 0
@@ -86,11 +88,9 @@ class _Pool:
             # A ReplicaSet deletes pods that are not Ready (the newest) first.
             self.ready_at.sort()
             del self.ready_at[replicas:]
+        self.first_ready = min(self.ready_at, default=math.inf)
         if self.timeline is not None:
             self.timeline.append((now, replicas))
-
-    def ready(self, now: float) -> bool:
-        return any(t <= now for t in self.ready_at)
 
     def close(self, end: float) -> float:
         self.billed += len(self.ready_at) * (end - self.since)
@@ -180,14 +180,9 @@ class _Requests:
         heapq.heappush(self.ends, end)
 
 
-def _serve(pool: _Pool, a: float, hold: float) -> tuple[float, bool]:
-    """(added wait, timed out) of a request arriving at `a`, given the replicas that exist."""
-    if pool.ready(a):
-        return 0.0, False
-    wait = min(pool.ready_at) - a
-    if wait > hold:
-        return hold, True
-    return wait, False
+def service_times(arrivals: list[Arrival], svc: Service) -> list[float]:
+    """Seconds each request keeps the model busy once a replica has it (computed once per trace)."""
+    return [svc.seconds(a.prompt_tokens, a.output_tokens) for a in arrivals]
 
 
 def simulate_keda(
@@ -197,11 +192,15 @@ def simulate_keda(
     start_epoch: float | None = None,
     end: float | None = None,
     timeline: bool = False,
+    service_s: list[float] | None = None,
 ) -> Outcome:
-    """The cluster's loop: HTTP add-on metric and push, KEDA activation/cooldown, the HPA."""
+    """The cluster's loop: HTTP add-on metric and push, KEDA activation/cooldown, the HPA.
+
+    `service_s`: `service_times(arrivals, svc)`, when the caller simulates the same trace many times.
+    """
     times = [a.t for a in arrivals]
     end = max(end if end is not None else 0.0, (times[-1] if times else 0.0) + 1.0)
-    cron = active_intervals(s.cron, start_epoch, end) if s.cron else []
+    cron = active_intervals(s.cron, start_epoch, end) if s.cron else ()
     pool = _Pool(0.0, timeline)
     hpa = _Hpa(s)
     flight = _Requests()
@@ -258,32 +257,38 @@ def simulate_keda(
         want = hpa.desired(now, pool.count, metrics)
         pool.scale(now, want, svc.cold_start)
 
+    service = service_s if service_s is not None else service_times(arrivals, svc)
+    ends = flight.ends
+    hold = s.hold_timeout
     while i < n or keda_next <= end or hpa_next <= end:
-        a_t = times[i] if i < n else math.inf
-        now = min(a_t, keda_next, hpa_next)
-        if now > end:
-            break
-        if now == keda_next:
-            keda_poll(now)
-            keda_next += s.polling_interval
-        elif now == hpa_next:
-            hpa_sync(now)
-            hpa_next += HPA_SYNC
-        else:
-            arrival = arrivals[i]
-            flight.advance(now)
-            if pool.count == 0:
+        tick = min(keda_next, hpa_next)
+        # Arrivals before the next controller tick, in a tight loop: the hot path of a long trace.
+        while i < n and times[i] < tick and times[i] <= end:
+            now = times[i]
+            if not pool.ready_at:
                 # The interceptor holds it; the external scaler's push wakes KEDA within PUSH_INTERVAL.
                 last_active = now
                 pool.scale(now, max(1, s.min_replicas), svc.cold_start + PUSH_INTERVAL)
-            wait, timed_out = _serve(pool, now, s.hold_timeout)
+            wait = 0.0 if pool.first_ready <= now else pool.first_ready - now
             if wait > 0:
                 cold += 1
-            timeouts += timed_out
-            waits[i] = wait
-            flight.add(
-                now + wait + (0.0 if timed_out else svc.seconds(arrival.prompt_tokens, arrival.output_tokens))
-            )
+                if wait > hold:
+                    wait = hold
+                    timeouts += 1
+                    heapq.heappush(ends, now + hold)
+                else:
+                    heapq.heappush(ends, now + wait + service[i])
+                waits[i] = wait
+            else:
+                heapq.heappush(ends, now + service[i])
             i += 1
+        if tick > end:
+            break
+        if tick == keda_next:
+            keda_poll(tick)
+            keda_next += s.polling_interval
+        else:
+            hpa_sync(tick)
+            hpa_next += HPA_SYNC
     billed = pool.close(end)
     return Outcome(n, billed, cold, waits, timeouts, pool.peak, pool.ups_from_zero, end, pool.timeline or [])

@@ -12,7 +12,7 @@ START = 1_796_551_200.0  # 2026-12-06T10:00:00Z, a Sunday
 
 def test_window_active_from_start_to_end() -> None:
     w = CronWindow("w", "30 10 * * *", "0 11 * * *")
-    assert active_intervals((w,), START, 3 * 3600) == [(1800.0, 3600.0, w)]
+    assert active_intervals((w,), START, 3 * 3600) == ((1800.0, 3600.0, w),)
 
 
 def test_window_already_open_when_the_trace_starts_and_time_zone() -> None:
