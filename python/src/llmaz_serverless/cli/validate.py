@@ -20,7 +20,9 @@ EPILOG = """\
 Values files are merged like Helm merges them (later -f wins, maps merge,
 lists are replaced, --set last, chart defaults underneath), then checked
 against the chart's own values.schema.json and the semantic rules
-(--list-rules). Every problem is printed at once as
+(--list-rules). The error rules are the checks the chart itself applies at
+`helm install` (same ids, same limits); warnings are what only this command
+can check. Every problem is printed at once as
   FILE:LINE: SEVERITY: path.to.field: what is wrong (got X); fix: ... [rule]
 
 exit codes:
@@ -51,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
-        "--skip-rule", action="append", default=[], metavar="ID", help="do not run this rule (repeatable)"
-    )
+        "--skip-rule", "--ignore", dest="skip_rule", action="append", default=[], metavar="ID",
+        help="do not run this rule (repeatable); the chart still enforces its error rules at install",
+    )  # fmt: skip
     parser.add_argument("--list-rules", action="store_true", help="print the rule ids and what they check")
     parser.set_defaults(func=run)
 

@@ -299,6 +299,20 @@ def _config_seconds(ctx: RuleContext, section: str, key: str, default: int) -> i
     return duration_seconds(value) or 0
 
 
+def _grace_below(ctx: RuleContext, section: str, budget: int, spent_on: str, fix: str) -> Iterator[Finding]:
+    """`<section>.terminationGracePeriodSeconds` not above the shutdown budget the pod spends."""
+    grace = _int(ctx.get(section, "terminationGracePeriodSeconds"))
+    if ctx.get(section, "enabled") and (grace or 0) <= budget:
+        yield ctx.finding(
+            None,
+            (section, "terminationGracePeriodSeconds"),
+            f"is not longer than {spent_on}",
+            grace,
+            fix,
+            ERROR,
+        )
+
+
 # chart: gracePeriods
 @rule(
     "gateway/grace-period-below-shutdown",
@@ -307,20 +321,15 @@ def _config_seconds(ctx: RuleContext, section: str, key: str, default: int) -> i
     "terminationGracePeriodSeconds not above their sum cuts streams.",
 )
 def _gateway_grace(ctx: RuleContext) -> Iterator[Finding]:
-    if not ctx.get("gateway", "enabled"):
-        return
     delay = _config_seconds(ctx, "gateway", "shutdownDelay", 5)
     timeout = _config_seconds(ctx, "gateway", "shutdownTimeout", 120)
-    grace = _int(ctx.get("gateway", "terminationGracePeriodSeconds"))
-    if (grace or 0) <= delay + timeout:
-        yield ctx.finding(
-            None,
-            ("gateway", "terminationGracePeriodSeconds"),
-            f"is not longer than shutdownDelay {delay}s + shutdownTimeout {timeout}s",
-            grace,
-            f"raise it above {delay + timeout}, or shorten gateway.config.shutdownTimeout",
-            ERROR,
-        )
+    yield from _grace_below(
+        ctx,
+        "gateway",
+        delay + timeout,
+        f"shutdownDelay {delay}s + shutdownTimeout {timeout}s",
+        f"raise it above {delay + timeout}, or shorten gateway.config.shutdownTimeout",
+    )
 
 
 # chart: gracePeriods
@@ -331,16 +340,11 @@ def _gateway_grace(ctx: RuleContext) -> Iterator[Finding]:
     "terminationGracePeriodSeconds not above it loses claimed jobs until they are reclaimed.",
 )
 def _worker_grace(ctx: RuleContext) -> Iterator[Finding]:
-    if not ctx.get("worker", "enabled"):
-        return
     drain = _config_seconds(ctx, "worker", "drainTimeout", 120)
-    grace = _int(ctx.get("worker", "terminationGracePeriodSeconds"))
-    if (grace or 0) <= drain:
-        yield ctx.finding(
-            None,
-            ("worker", "terminationGracePeriodSeconds"),
-            f"is not longer than drainTimeout {drain}s",
-            grace,
-            f"raise it above {drain}, or shorten worker.config.drainTimeout",
-            ERROR,
-        )
+    yield from _grace_below(
+        ctx,
+        "worker",
+        drain,
+        f"drainTimeout {drain}s",
+        f"raise it above {drain}, or shorten worker.config.drainTimeout",
+    )

@@ -95,3 +95,16 @@ def test_list_rules_prints_every_rule_id_when_asked() -> None:
     out = cli("--list-rules")
     assert out.returncode == 0
     assert "cron/invalid-timezone (warning)" in out.stdout and "scaling/max-below-min (error)" in out.stdout
+
+
+def test_ignore_skips_a_rule_when_named_like_skip_rule(tmp_path: Path) -> None:
+    values = tmp_path / "bounds.yaml"
+    values.write_text(
+        "models:\n  - name: l\n    source: {uri: 'ollama://q'}\n"
+        "    scaling: {minReplicaCount: 3, maxReplicaCount: 2}\n",
+        encoding="utf-8",
+    )
+    assert cli("-f", str(values)).returncode == 1
+    out = cli("-f", str(values), "--ignore", "scaling/max-below-min")
+    assert out.returncode == 0, out.stdout
+    assert "[scaling/max-below-min]" not in out.stdout
