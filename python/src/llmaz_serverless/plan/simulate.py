@@ -219,6 +219,7 @@ def simulate_keda(
     if initial > 0:
         pool.scale(0.0, min(initial, s.max_replicas), 0.0)
         pool.ups_from_zero = 0
+        last_active = 0.0
 
     def keda_poll(now: float) -> None:
         nonlocal last_active
@@ -229,17 +230,9 @@ def simulate_keda(
         active = in_flight > 0 or rate_active or cron_desired(now) > 0
         if active:
             last_active = now
-            if pool.count == 0:
+            if pool.count == 0 or (s.idle_replicas is not None and pool.count < s.min_replicas):
+                # scaleFromZeroOrIdle: straight to minReplicaCount (at least 1); then the HPA.
                 pool.scale(now, max(1, s.min_replicas), svc.cold_start)
-        elif (
-            pool.count > (s.idle_replicas or 0)
-            and (s.min_replicas == 0 or s.idle_replicas is not None)
-            and max(last_active, flight.last_busy) + s.cooldown < now
-        ):
-            target = s.idle_replicas or 0
-            if pool.count != target:
-                pool.scale(now, target, svc.cold_start)
-                hpa.reset()
         elif pool.count < s.min_replicas and s.idle_replicas is None:
             pool.scale(now, s.min_replicas, svc.cold_start)
 
@@ -260,13 +253,29 @@ def simulate_keda(
     service = service_s if service_s is not None else service_times(arrivals, svc)
     ends = flight.ends
     hold = s.hold_timeout
-    while i < n or keda_next <= end or hpa_next <= end:
-        tick = min(keda_next, hpa_next)
-        # Arrivals before the next controller tick, in a tight loop: the hot path of a long trace.
+    idle_level = s.idle_replicas or 0
+    can_idle = s.min_replicas == 0 or s.idle_replicas is not None
+    # The latest time the add-on's metric is above 0: the last answer's end, or with the rate metric
+    # the last arrival + its window. The external scaler pushes "not active" every PUSH_INTERVAL, so
+    # KEDA scales in at the first push after lastActiveTime + cooldownPeriod, not at its next poll.
+    busy_until = -math.inf
+    rate_window = s.rate_window if s.rate_target is not None else 0.0
+
+    def zero_at() -> float:
+        if not can_idle or pool.count <= idle_level:
+            return math.inf
+        return max(busy_until, last_active) + s.cooldown + PUSH_INTERVAL
+
+    while True:
+        deactivate = zero_at()
+        tick = min(keda_next, hpa_next, deactivate)
+        # Arrivals before the next controller event, in a tight loop: the hot path of a long trace.
+        # An arrival only moves `deactivate` later, so every arrival before the old value is in time.
         while i < n and times[i] < tick and times[i] <= end:
             now = times[i]
-            if not pool.ready_at:
-                # The interceptor holds it; the external scaler's push wakes KEDA within PUSH_INTERVAL.
+            if not pool.ready_at or (s.idle_replicas is not None and len(pool.ready_at) < s.min_replicas):
+                # The interceptor holds it (at zero); the external scaler's push wakes KEDA within
+                # PUSH_INTERVAL, which scales to minReplicaCount (at least 1).
                 last_active = now
                 pool.scale(now, max(1, s.min_replicas), svc.cold_start + PUSH_INTERVAL)
             wait = 0.0 if pool.first_ready <= now else pool.first_ready - now
@@ -275,16 +284,28 @@ def simulate_keda(
                 if wait > hold:
                     wait = hold
                     timeouts += 1
-                    heapq.heappush(ends, now + hold)
+                    done = now + hold
                 else:
-                    heapq.heappush(ends, now + wait + service[i])
+                    done = now + wait + service[i]
                 waits[i] = wait
             else:
-                heapq.heappush(ends, now + service[i])
+                done = now + service[i]
+            heapq.heappush(ends, done)
+            busy_until = max(busy_until, done, now + rate_window)
             i += 1
+        deactivate = zero_at()
+        tick = min(keda_next, hpa_next, deactivate)
+        if i < n and times[i] < tick and times[i] <= end:
+            continue
         if tick > end:
             break
-        if tick == keda_next:
+        if tick == deactivate:
+            if cron_desired(tick) > 0:
+                last_active = tick  # a pre-warm window keeps the model active
+            else:
+                pool.scale(tick, idle_level, svc.cold_start)
+                hpa.reset()
+        elif tick == keda_next:
             keda_poll(tick)
             keda_next += s.polling_interval
         else:

@@ -45,8 +45,8 @@ def test_cooldown_decides_whether_the_second_burst_is_cold() -> None:
     assert (short.cold_requests, short.scale_ups_from_zero) == (2, 2)
     assert (long.cold_requests, long.scale_ups_from_zero) == (1, 1)
     assert short.replica_seconds < long.replica_seconds
-    # Zero at the first KEDA poll after last activity (1 s answer ends at 31.2 s) + cooldown 60 s: 105 s.
-    assert (105.0, 0) in short.timeline
+    # Zero at the first "not active" push after the answer's end (31.2 s) + cooldown 60 s, not at a poll.
+    assert (pytest.approx(31.2 + 60.0 + PUSH_INTERVAL), 0) in short.timeline
 
 
 def test_a_floor_keeps_the_model_warm_and_billed() -> None:
@@ -121,3 +121,10 @@ def test_local_first_requests_on_a_new_replica_are_slower() -> None:
     a = simulate_local(_at(0.0), local, plain, end=30.0)
     b = simulate_local(_at(0.0), local, warmup, end=30.0)
     assert b.replica_seconds == pytest.approx(a.replica_seconds + 4.0, abs=0.6)
+
+
+def test_the_rate_metric_keeps_the_model_active_for_its_window() -> None:
+    s = dataclasses.replace(BASE, cooldown=60.0, rate_target=10.0, rate_window=120.0)
+    out = simulate_keda(_at(0.0), s, SVC, end=400.0, timeline=True)
+    # Active until the arrival leaves the 120 s window, then the 60 s cooldown.
+    assert out.timeline[-1] == (pytest.approx(120.0 + 60.0 + PUSH_INTERVAL), 0)
