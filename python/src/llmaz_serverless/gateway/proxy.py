@@ -306,13 +306,13 @@ async def _relay(
         writer = await out.prepare(request)
         assert writer is not None  # prepare() of a new response always returns its writer
         request[_STARTED] = out
-        stream = _SseRelay(request, writer, limit if store else -1)
+        stream = _SseRelay(request, out, writer, limit if store else -1)
         resp.stream(stream.send, stream.end)
         try:
             while not await resp.wait():  # False: the client is slow to read
                 if stream.client_gone:
                     raise ConnectionResetError("the client closed the connection mid-stream")
-                await writer.drain()
+                await writer.drain()  # aiohttp.abc.AbstractStreamWriter's
                 resp.resume()
         except UpstreamCut as err:
             # The model went away mid-stream (pod killed, connection reset). The
@@ -346,15 +346,26 @@ class _SseRelay:
     """Writes each stream piece to the client as it arrives (called from the upstream's data_received).
 
     Pieces go straight to the client's transport, chunk-framed when the
-    response is chunked (every HTTP/1.1 client), which is what aiohttp's
-    writer would send, without a task wake-up per token. Keeps a copy for
-    the cache while the answer stays within `limit` bytes (-1: no copy).
+    response is chunked (aiohttp frames a body of unknown length so for
+    every HTTP/1.1 client and says so in the head it sent), which is what
+    aiohttp's writer would send, without a task wake-up per token. Keeps a
+    copy for the cache while the answer stays within `limit` bytes (-1: no
+    copy).
     """
 
-    def __init__(self, request: web.Request, writer: object, limit: int) -> None:
+    def __init__(self, request: web.Request, out: web.StreamResponse, writer: object, limit: int) -> None:
         self.transport = request.transport
-        self.writer = writer if isinstance(writer, StreamWriter) else None
-        self.chunked = self.writer is not None and self.writer.chunked
+        self.chunked = out.headers.get("Transfer-Encoding") == "chunked"
+        # The one use of aiohttp internals in the gateway: `StreamWriter.set_eof()`
+        # (aiohttp.http_writer, not aiohttp's documented API) writes the closing
+        # chunk from `end` and marks the body as ended, so the handler's `write_eof`
+        # sends nothing more. The public way, the closing chunk from `write_eof`,
+        # waits for the handler task to wake up after the upstream's body ended. In
+        # two same-run comparisons on a loaded host (bench_gateway.py --baseline,
+        # docs/benchmarks/gateway.md, "httptools" section) that added +1.52 and
+        # +2.82 ms to the total p50 of a stream; the p99s were too noisy to say.
+        # Without a StreamWriter (another aiohttp writer) `write_eof` does it.
+        self.set_eof = writer.set_eof if isinstance(writer, StreamWriter) else None
         self.high_water = self.transport.get_write_buffer_limits()[1] if self.transport else 0
         self.parts: list[bytes] | None = [] if limit >= 0 else None
         self.limit = limit
@@ -379,8 +390,8 @@ class _SseRelay:
     def end(self) -> None:
         """The upstream's body is complete: end the client's stream now, not a task wake-up later."""
         transport = self.transport
-        if self.writer is not None and transport is not None and not transport.is_closing():
-            self.writer.set_eof()  # the closing chunk; the response's write_eof then has nothing left to send
+        if self.set_eof is not None and transport is not None and not transport.is_closing():
+            self.set_eof()  # writes the closing chunk if chunked; the handler's write_eof sends nothing
 
 
 def _cut_message(route: Route, err: BaseException) -> str:

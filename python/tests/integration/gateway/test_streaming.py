@@ -4,6 +4,7 @@ import asyncio
 import time
 
 import aiohttp
+import httptools
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -69,6 +70,52 @@ async def test_http10_client_gets_the_stream_unframed_until_the_connection_close
     events = [e for e in payload.split(b"\n\n") if e]
     assert len(events) == 4 and events[-1] == b"data: [DONE]"
     assert all(e.startswith(b"data: ") for e in events)  # no chunk-size lines in between
+
+
+class Answers:
+    """httptools callbacks: the bodies of the answers parsed so far, one entry per complete answer."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.current = b""
+
+    def on_body(self, body: bytes) -> None:
+        self.current += body
+
+    def on_message_complete(self) -> None:
+        self.bodies.append(self.current)
+        self.current = b""
+
+
+async def test_http11_streams_are_chunked_and_ended_once_on_a_kept_alive_connection(emulator, gateway):
+    # The gateway writes the closing chunk from the upstream's read callback
+    # (proxy._SseRelay.end); the handler's write_eof must then add nothing. A
+    # second closing chunk would be read as the start of the next answer.
+    sim = emulator(model="m")
+    gw = gateway([model("m", sim.url)])
+    host, port = gw.url.removeprefix("http://").rsplit(":", 1)
+    body = b'{"model": "m", "prompt": "p", "stream": true, "max_tokens": 3}'
+    request = (
+        b"POST /v1/completions HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+    )
+    answers = Answers()
+    parser = httptools.HttpResponseParser(answers)  # strict llhttp: stray bytes are a parse error
+    async with asyncio.timeout(10):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        for sent in (1, 2):
+            writer.write(request)
+            while len(answers.bodies) < sent:
+                data = await reader.read(65536)
+                assert data, "the gateway closed the kept-alive connection"
+                parser.feed_data(data)
+        with pytest.raises(TimeoutError):  # and nothing follows the second answer
+            async with asyncio.timeout(0.3):
+                await reader.read(1)
+        writer.close()
+    for payload in answers.bodies:
+        events = [e for e in payload.split(b"\n\n") if e]
+        assert len(events) == 4 and events[-1] == b"data: [DONE]"
 
 
 async def test_client_disconnect_cancels_upstream_generation(emulator, gateway):
