@@ -11,6 +11,7 @@ Exit codes: 0 printed a plan (and a setting meets the targets; with --against: w
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -42,7 +43,11 @@ def share(text: str) -> float:
 
 
 def seconds(text: str) -> float:
-    value = parse_duration(text)
+    """`30`, `30s`, `5m` -> seconds."""
+    try:
+        value: float | None = float(text)
+    except ValueError:
+        value = parse_duration(text)
     if value is None or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r}: expected seconds (30) or a duration (30s, 5m)")
     return value
@@ -71,7 +76,9 @@ def prewarm(text: str) -> CronWindow:
         n = int(replicas) if replicas else 1
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
-    return CronWindow(f"plan-{len(text)}", start.strip(), end.strip(), "Etc/UTC", n)
+    # A readable trigger name from the start expression: "0 18 * * 1-5" -> "prewarm-0-18-1-5".
+    name = "prewarm-" + "-".join(re.findall(r"[0-9]+", start)) if re.search(r"[0-9]", start) else "prewarm"
+    return CronWindow(name, start.strip(), end.strip(), "Etc/UTC", n)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

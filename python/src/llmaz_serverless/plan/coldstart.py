@@ -52,7 +52,10 @@ def from_run(run_dir: Path) -> tuple[float, str]:
 
 def resolve(text: str) -> tuple[float, str]:
     """(seconds, where they came from) for the --cold-start value."""
-    seconds = parse_duration(text)
+    try:
+        seconds: float | None = float(text)
+    except ValueError:
+        seconds = parse_duration(text)
     if seconds is not None:
         return seconds, "--cold-start"
     path = Path(text)
