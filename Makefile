@@ -1,8 +1,8 @@
 # llmaz-serverless: `make help` lists the targets.
 # Every pinned version lives in versions.toml (`make versions` prints those make uses):
 # scripts/pins.py writes them as variables (KEDA_VERSION, HTTP_ADDON_VERSION,
-# LLMAZ_CHART_VERSION, HELM_VERSION, KUBECTL_VERSION) into an included file, which make
-# rewrites whenever versions.toml changes.
+# LLMAZ_CHART_VERSION, HELM_VERSION, KUBECTL_VERSION, ACTIONLINT_MODULE, ACTIONLINT_VERSION)
+# into an included file, which make rewrites whenever versions.toml changes.
 include .cache/versions.mk
 .cache/versions.mk: versions.toml scripts/pins.py
 	@mkdir -p $(@D) && python3 scripts/pins.py make > $@
@@ -37,7 +37,8 @@ $(VENV)/.installed: python/pyproject.toml python/requirements.lock
 .PHONY: versions
 versions: ## print the pinned versions make uses (all pins: versions.toml)
 	@printf '%s\n' "KEDA_VERSION=$(KEDA_VERSION)" "HTTP_ADDON_VERSION=$(HTTP_ADDON_VERSION)" \
-		"LLMAZ_CHART_VERSION=$(LLMAZ_CHART_VERSION)" "HELM_VERSION=$(HELM_VERSION)" "KUBECTL_VERSION=$(KUBECTL_VERSION)"
+		"LLMAZ_CHART_VERSION=$(LLMAZ_CHART_VERSION)" "HELM_VERSION=$(HELM_VERSION)" "KUBECTL_VERSION=$(KUBECTL_VERSION)" \
+		"ACTIONLINT_VERSION=$(ACTIONLINT_VERSION)"
 
 .PHONY: venv
 venv: $(VENV)/.installed ## create .venv with the locked Python dependencies and the package
@@ -54,20 +55,46 @@ PINNED_TOOLS ?= $(CI)
 tools: ## install pinned helm and kubectl into .bin (or link supported ones from PATH unless CI=true)
 	@python3 scripts/install_tools.py --bin-dir $(BIN) $(if $(filter true 1 yes,$(PINNED_TOOLS)),--pinned)
 
+# actionlint from its pinned Go module (versions.toml [tools.actionlint]); the stamp names the version.
+ACTIONLINT_STAMP := $(BIN)/.actionlint-$(ACTIONLINT_VERSION)
+$(ACTIONLINT_STAMP): versions.toml
+	@command -v go >/dev/null || { echo "make lint: actionlint is built with Go (go install $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION)); install Go first" >&2; exit 2; }
+	GOBIN=$(abspath $(BIN)) GOFLAGS=-modcacherw go install $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION)
+	@rm -f $(BIN)/.actionlint-* && touch $@
+
 .PHONY: deps
 deps: system-deps venv tools ## everything the tests need
 
 .PHONY: lint
-lint: deps ## ruff, helm lint --strict and chart-testing-style lint of every chart
+lint: deps $(ACTIONLINT_STAMP) ## ruff, actionlint, helm lint --strict, chart-testing-style lint, Chart.lock in step
 	$(VENV)/bin/ruff check python
 	$(VENV)/bin/ruff format --check python
 	$(VENV)/bin/ruff check --config python/pyproject.toml scripts
 	$(VENV)/bin/ruff format --config python/pyproject.toml --check scripts
+	$(BIN)/actionlint
+	$(PY) scripts/chart_lock.py --check
 	$(PY) scripts/lint_charts.py
 
 .PHONY: test
 test: deps lint ## unit, chart render and integration tests (the e2e tier skips without kind)
 	cd python && ../$(PY) -m pytest $(PYTEST_ARGS)
+
+# The lowest versions python/pyproject.toml allows, resolved by uv (lowest-direct: each direct
+# dependency at its lower bound), in a temporary virtualenv; the unit tests run there against the
+# package's source. The cluster scripts' tests are left out: they use the standard library only.
+LOWEST_DIR ?= .cache/lowest-deps
+LOWEST_TESTS ?= tests/unit --ignore=tests/unit/cluster
+
+.PHONY: test-lowest
+test-lowest: deps ## the unit tests with the lowest dependency versions pyproject.toml allows (temporary venv)
+	rm -rf $(LOWEST_DIR) && mkdir -p $(LOWEST_DIR)
+	cd python && ../$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --resolution lowest-direct \
+		--all-extras pyproject.toml -o ../$(LOWEST_DIR)/requirements.txt
+	$(VENV)/bin/uv venv --quiet --python $(PY) $(LOWEST_DIR)/venv
+	$(VENV)/bin/uv pip sync --quiet --python $(LOWEST_DIR)/venv/bin/python $(LOWEST_DIR)/requirements.txt
+	@grep -E '^(aiohttp|cloudevents|kubernetes|pydantic|redis|pytest)==' $(LOWEST_DIR)/requirements.txt | tr '\n' ' '; echo
+	cd python && PATH=$(abspath $(LOWEST_DIR)/venv/bin):$$PATH PYTHONPATH=src \
+		../$(LOWEST_DIR)/venv/bin/python -m pytest $(LOWEST_TESTS) -q -p no:cacheprovider
 
 .PHONY: up
 up: deps ## run the main job locally: Redis + model emulators + gateway + async worker on loopback

@@ -10,7 +10,9 @@ command -v prometheus   >/dev/null || need+=(prometheus)
 command -v nats-server  >/dev/null || need+=(nats-server)
 # npm installs the chart README generator (scripts/gen_chart_docs.py, make docs/lint)
 command -v npm          >/dev/null || need+=(npm)
-[ ${#need[@]} -eq 0 ] && { echo "install-system: redis-server, prometheus, nats-server, npm present"; exit 0; }
+# actionlint (make lint) checks the workflows' shell steps with it
+command -v shellcheck   >/dev/null || need+=(shellcheck)
+[ ${#need[@]} -eq 0 ] && { echo "install-system: redis-server, prometheus, nats-server, npm, shellcheck present"; exit 0; }
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -23,6 +23,8 @@ MAKE_VARIABLES = {
     "LLMAZ_CHART_VERSION": "charts.llmaz.version",
     "HELM_VERSION": "tools.helm",
     "KUBECTL_VERSION": "tools.kubectl",
+    "ACTIONLINT_MODULE": "tools.actionlint.module",
+    "ACTIONLINT_VERSION": "tools.actionlint.version",
 }
 
 

@@ -67,6 +67,7 @@ def test_make_prints_the_pinned_versions_it_read_from_versions_toml():
         "LLMAZ_CHART_VERSION": CHARTS["llmaz"]["version"],
         "HELM_VERSION": TOOLS["helm"],
         "KUBECTL_VERSION": TOOLS["kubectl"],
+        "ACTIONLINT_VERSION": TOOLS["actionlint"]["version"],
     }
 
 

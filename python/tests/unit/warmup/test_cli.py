@@ -25,10 +25,11 @@ def test_warmup_once_is_the_hook():
 def test_command_missing_an_optional_dependency_is_listed_unavailable(monkeypatch):
     real = importlib.import_module
 
-    def without_matplotlib(name, *args):
+    # importlib.import_module itself is patched, so every caller meets it (pydantic < 2.7 passes package=).
+    def without_matplotlib(name, *args, **kwargs):
         if name == "llmaz_serverless.cli.report":
             raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
-        return real(name, *args)
+        return real(name, *args, **kwargs)
 
     monkeypatch.setattr(cli.importlib, "import_module", without_matplotlib)
     parser = cli.build_parser()

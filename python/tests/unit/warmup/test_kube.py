@@ -11,6 +11,7 @@ import json
 import pytest
 from aiohttp import web
 from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
 from llmaz_serverless.warmup.kube import (
     STRATEGIC_MERGE,
@@ -84,9 +85,21 @@ async def recording_api_server():
 
 
 def rest_api(host: str) -> RestKubeApi:
+    """A client configured by the kubernetes package's own kubeconfig loader, as in a real run.
+
+    The loader stores the token under a key that changed between releases of the package
+    (`authorization` before 36, `BearerToken` after), so the test does not set it by hand.
+    """
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "test", "cluster": {"server": host}}],
+        "users": [{"name": "test", "user": {"token": "s3cret"}}],
+        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
+        "current-context": "test",
+    }
     cfg = k8s.Configuration()
-    cfg.host = host
-    cfg.api_key["BearerToken"] = "Bearer s3cret"
+    k8s_config.load_kube_config_from_dict(kubeconfig, client_configuration=cfg)
     return RestKubeApi(cfg)
 
 
