@@ -57,6 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="do not run this rule (repeatable); the chart still enforces its error rules at install",
     )  # fmt: skip
     parser.add_argument("--list-rules", action="store_true", help="print the rule ids and what they check")
+    # Opt-in: simulate the values on a traffic trace and warn about cold starts (plan/warning.py).
+    parser.add_argument(
+        "--trace", type=Path, metavar="FILE",
+        help="also warn when, on this trace, a model's settings send over 5%% of requests into a cold start",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cold-start", type=float, metavar="SECONDS",
+        help="with --trace: seconds from a replica's creation to Ready (default: backend load + warmup)",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -65,6 +74,15 @@ def _list_rules() -> int:
         print(f"{rule.id} ({rule.severity}): {rule.title}")
         print(textwrap.indent(textwrap.fill(rule.doc, 96), "    "))
     return EXIT_OK
+
+
+def _trace_warnings(args: argparse.Namespace, chart: Path) -> list[str]:
+    from llmaz_serverless.plan.warning import trace_warnings  # numpy and the simulator: only when asked
+
+    try:
+        return trace_warnings(args.trace, args.values, args.set_values, chart, args.cold_start)
+    except ValueError as err:  # an unreadable trace is reported, the values verdict still stands
+        return [f"{args.trace}: warning: {err} [plan/cold-share]"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,11 +100,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"validate: {err}", file=sys.stderr)
         return EXIT_USAGE
     ok = report.ok(args.strict)
+    warnings = _trace_warnings(args, chart) if args.trace else []
+    ok = ok and not (args.strict and warnings)
     if args.output == "json":
-        print(json.dumps(report.as_dict(args.strict), indent=2))
+        extra = {"trace_warnings": warnings} if args.trace else {}
+        print(json.dumps({**report.as_dict(args.strict), **extra}, indent=2))
     else:
         for problem in report.problems:
             print(problem.text())
+        for line in warnings:
+            print(line)
         names = ", ".join(str(f) for f in args.values) or "chart defaults"
         verdict = "valid" if ok else "INVALID"
         print(f"{names}: {verdict} ({len(report.errors)} errors, {len(report.warnings)} warnings)")
