@@ -7,7 +7,8 @@ generated around each rule's limit:
 - the chart rejects in its schema  => validate reports a `schema` error;
 - the chart rejects in _validate.tpl => validate's error rule ids are exactly
   the `[rule id]`s of the chart's lines;
-- the chart renders                 => validate reports no error (warnings allowed).
+- the chart renders                 => validate reports no error (warnings allowed);
+- every error of validate names a file (and line) and a fix.
 
 The rule ids themselves are compared too: every ERROR rule of validate is a
 rule of templates/_validate.tpl and the other way round.
@@ -79,6 +80,10 @@ def assert_agree(values: Path | None) -> None:
         assert SCHEMA_RULE in errors, f"helm:\n{chart.text}\nvalidate:\n{shown}"
     else:
         assert errors == chart.rule_ids, f"helm:\n{chart.text}\nvalidate:\n{shown}"
+    for problem in report.errors:
+        # Where to edit and what to do: the two things helm's own message cannot give.
+        assert problem.mark is not None and problem.mark.file, problem.text()
+        assert problem.explanation.fix, problem.text()
 
 
 @pytest.mark.parametrize("values", [None, *VALUE_FILES], ids=["defaults", *(p.name for p in VALUE_FILES)])
