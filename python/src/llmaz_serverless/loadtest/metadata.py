@@ -94,6 +94,27 @@ def versions() -> dict[str, str]:
     return out
 
 
+def shown_path(path: str | Path, base: Path | None = None) -> str:
+    """A path as a recorded command shows it: relative to `base` (default: the working directory,
+    the repository's root under `make loadtest`) when under it, so that published reports carry
+    no machine's absolute paths and the command runs again from the same place; else unchanged."""
+    root = (base or Path.cwd()).resolve()
+    try:
+        return Path(path).resolve().relative_to(root).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def working_dir() -> str:
+    """Where the run started: relative to the repository ('.' at its root), absolute outside it."""
+    return shown_path(Path.cwd(), repo_root())
+
+
+def shown_argv(argv: list[str]) -> list[str]:
+    """argv with every absolute path argument shown by shown_path."""
+    return [shown_path(arg) if arg.startswith("/") else arg for arg in argv]
+
+
 def command_line(argv: list[str] | None = None) -> str:
     """The command as a person would type it again (`python -m llmaz_serverless ...` for module runs)."""
     argv = list(sys.argv if argv is None else argv)
@@ -102,7 +123,7 @@ def command_line(argv: list[str] | None = None) -> str:
         prog = ["python", "-m", "llmaz_serverless"]
     else:
         prog = [Path(first).name]
-    text = shlex.join(prog + argv[1:])
+    text = shlex.join(prog + shown_argv(argv[1:]))
     if os.environ.get("MAKELEVEL"):
         text += "    # run by make (e.g. `make loadtest`)"
     return text

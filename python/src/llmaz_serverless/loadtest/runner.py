@@ -21,7 +21,14 @@ from typing import IO, Any
 
 from llmaz_serverless.loadtest import catalog
 from llmaz_serverless.loadtest.localstack import LocalModelOptions, LocalStack
-from llmaz_serverless.loadtest.metadata import command_line, machine, versions
+from llmaz_serverless.loadtest.metadata import (
+    command_line,
+    machine,
+    shown_argv,
+    shown_path,
+    versions,
+    working_dir,
+)
 from llmaz_serverless.loadtest.profile import PROFILE_ENV, LoadProfile
 from llmaz_serverless.loadtest.records import (
     LOCUST_TIMES_JSON,
@@ -244,7 +251,8 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
     elif opts.target is None:
         opts.local_model.model = profile.model
     run_dir = new_run_dir(opts.out, scenario.name, opts.name).resolve()
-    profile.run_dir = str(run_dir)
+    # Relative to the working directory locust inherits: no absolute path in profile.json.
+    profile.run_dir = shown_path(run_dir)
     if isinstance(scenario, TraceScenario):
         profile.shape_params = scenario.write(run_dir)
     bound = opts.max_time if opts.max_time is not None else schedule.total + 5
@@ -257,7 +265,7 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
         "scenario_description": scenario.description,
         "mode": "local" if opts.target is None else "target",
         "command": command_line(opts.argv),
-        "cwd": os.getcwd(),
+        "cwd": working_dir(),
         "versions": versions(),
         "profile": json.loads(profile.to_json()),
     }
@@ -297,8 +305,9 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
         interval = opts.sample_interval or (0.25 if opts.target is None else 1.0)
         sampler = ReplicaSampler(sources, run_dir / REPLICAS_CSV, interval).start()
         argv = _locust_argv(scenario, target, run_dir, stop_timeout)
-        meta["locust_command"] = f"{PROFILE_ENV}={shlex.quote(str(run_dir / PROFILE_JSON))} " + shlex.join(
-            ["locust", *argv[3:]]
+        meta["locust_command"] = (
+            f"{PROFILE_ENV}={shlex.quote(shown_path(run_dir / PROFILE_JSON))} "
+            + shlex.join(["locust", *shown_argv(argv[3:])])
         )
         stream.write(
             f"running {scenario.name} against {target} for up to {bound:.0f}s: {scenario.description}\n"

@@ -26,6 +26,19 @@ class Block:
     image: str = ""
 
 
+def relative_command(meta: dict[str, Any], key: str) -> str:
+    """A recorded command with the run's working directory left out of its paths.
+
+    Runs recorded before run.json kept paths relative (loadtest/metadata.py shown_path) wrote
+    them absolute under an absolute `cwd`: a published report shows them relative to it.
+    """
+    text = str(meta.get(key) or "")
+    cwd = str(meta.get("cwd") or "")
+    if cwd.startswith("/") and cwd != "/":
+        text = text.replace(cwd.rstrip("/") + "/", "")
+    return text
+
+
 def _when(ts: float | None) -> str:
     if ts is None:
         return "n/a"
@@ -90,10 +103,13 @@ def build_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Bl
         ),
         Block("heading", "Command"),
         Block("para", "Reproduce the run with:"),
-        Block("code", str(meta.get("command") or "unknown (run.json has no command)")),
+        Block("code", relative_command(meta, "command") or "unknown (run.json has no command)"),
     ]
     if meta.get("locust_command"):
-        blocks += [Block("para", "which ran locust as:"), Block("code", str(meta["locust_command"]))]
+        blocks += [
+            Block("para", "which ran locust as:"),
+            Block("code", relative_command(meta, "locust_command")),
+        ]
     profile = meta.get("profile") or {}
     if profile:
         blocks += [

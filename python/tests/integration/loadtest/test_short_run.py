@@ -47,11 +47,14 @@ class Run:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("runs")
-    argv = [sys.executable, "-m", "llmaz_serverless", *ARGS, "--out", str(out)]
+    # Started beside its output, as `make loadtest` starts in the repository: recorded paths are relative.
+    argv = [sys.executable, "-m", "llmaz_serverless", *ARGS, "--out", out.name]
     # As a person runs it: under `make test` the make variables would mark the
     # recorded command as "run by make", which is not what this run did.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False, env=env)
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, timeout=180, check=False, env=env, cwd=out.parent
+    )
     return Run(out / "short", argv, proc.stdout, proc.stderr, proc.returncode)
 
 
@@ -171,6 +174,19 @@ def test_run_json_records_where_versions_and_the_exact_command_when_written(run:
     assert meta["sampler"]["errors"] == 0
     md = (run.dir / "summary.md").read_text()
     assert meta["command"] in md and meta["where"]["machine"] in md
+
+
+def test_recorded_commands_and_profile_carry_paths_relative_to_where_the_run_started(run: Run) -> None:
+    meta = json.loads((run.dir / "run.json").read_text())
+    where = str(run.dir.parent.parent)
+    relative = f"{run.dir.parent.name}/short"
+    assert meta["command"].endswith(f"--out {run.dir.parent.name}")
+    assert meta["locust_command"].startswith(f"LLMAZ_LOADTEST_PROFILE={relative}/profile.json ")
+    assert f"--csv {relative}/locust" in meta["locust_command"]
+    assert meta["profile"]["run_dir"] == relative
+    assert json.loads((run.dir / "profile.json").read_text())["run_dir"] == relative
+    for name in ("summary.md", "report.html", "profile.json"):
+        assert where not in (run.dir / name).read_text(), f"{name} names the machine's {where}"
 
 
 def test_report_command_rewrites_the_report_elsewhere_when_given_out(run: Run, tmp_path: Path) -> None:
