@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from bench_gateway import pct  # this directory is on sys.path when a script here runs
+from bench_cold_path import MemoryTransport  # this directory is on sys.path when a script here runs
+from bench_gateway import pct
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = "python/src/llmaz_serverless/gateway/upstream.py"
@@ -65,25 +66,6 @@ def body_reads(tokens: int) -> list[bytes]:
     reads = [chunked(token_event(i)) for i in range(tokens)]
     reads.append(chunked(b"data: [DONE]\n\n") + b"0\r\n\r\n")
     return reads
-
-
-class MemoryTransport(asyncio.Transport):
-    """Enough of a transport for a client connection whose answers are fed by hand."""
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        pass
-
-    def is_closing(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
 
 
 def load(source: Path, name: str) -> ModuleType:
