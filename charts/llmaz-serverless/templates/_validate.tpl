@@ -26,6 +26,7 @@ python/tests/charts/test_validate_parity.py. Called from templates/validate.yaml
   "scalingModifiers"
   "zeroNeedsWakeTrigger"
   "uniqueCronNames"
+  "cronSchedules"
   "asyncNeedsWorker"
   "workerNeedsAsyncModel"
   "gatewayPdb"
@@ -328,6 +329,76 @@ models[{{ .i }}].scaling.scalingModifiers.formula: names {{ $cronRefs | uniq | s
 models[{{ $i }}].scaling.cron: two windows are named "{{ .name }}" (got "{{ .name }}" twice); fix: name every window uniquely (names become trigger names). [cron/duplicate-name]
 {{- end -}}
 {{- $_ := set $seen (toString .name) true -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Why a cron expression is not one KEDA's cron scaler (robfig/cron, standard
+5-field parser) accepts, or nothing: five fields of comma-separated values,
+ranges a-b, * or ?, each with an optional /step above 0; months and days of
+the week may be names.
+*/}}
+{{- define "llmaz-serverless.validateValues.cronProblem" -}}
+{{- $fields := regexFindAll "[^\\t\\n\\f\\r ]+" . -1 -}}
+{{- $specs := list (list "minute" 0 59) (list "hour" 0 23) (list "day of month" 1 31) (list "month" 1 12) (list "day of week" 0 7) -}}
+{{- $months := dict "JAN" 1 "FEB" 2 "MAR" 3 "APR" 4 "MAY" 5 "JUN" 6 "JUL" 7 "AUG" 8 "SEP" 9 "OCT" 10 "NOV" 11 "DEC" 12 -}}
+{{- $days := dict "SUN" 0 "MON" 1 "TUE" 2 "WED" 3 "THU" 4 "FRI" 5 "SAT" 6 -}}
+{{- $names := dict "3" $months "4" $days -}}
+{{- $problem := "" -}}
+{{- if ne (len $fields) 5 -}}
+{{- $problem = printf "has %d fields; KEDA expects 5 (minute hour day-of-month month day-of-week)" (len $fields) -}}
+{{- else -}}
+{{- range $index, $text := $fields -}}
+{{- $label := index $specs $index 0 -}}
+{{- $low := index $specs $index 1 -}}
+{{- $high := index $specs $index 2 -}}
+{{- range $part := splitList "," $text -}}
+{{- $pieces := splitn "/" 2 $part -}}
+{{- $base := $pieces._0 -}}
+{{- if $problem -}}
+{{- else if and (eq (len $pieces) 2) (or (not (regexMatch "^[0-9]+$" $pieces._1)) (eq (atoi $pieces._1) 0)) -}}
+{{- $problem = printf "%s field %q has a bad step %q" $label $text $pieces._1 -}}
+{{- else if not (has $base (list "*" "?")) -}}
+{{- $ends := splitList "-" $base -}}
+{{- if gt (len $ends) 2 -}}
+{{- $problem = printf "%s field %q is not a value or range" $label $text -}}
+{{- else -}}
+{{- range $end := $ends -}}
+{{- $value := -1 -}}
+{{- if regexMatch "^[0-9]+$" $end -}}
+{{- $value = atoi $end -}}
+{{- else if hasKey (get $names (toString $index) | default dict) (upper $end) -}}
+{{- $value = int (get (get $names (toString $index)) (upper $end)) -}}
+{{- end -}}
+{{- if and (not $problem) (or (lt $value $low) (gt $value $high)) -}}
+{{- $problem = printf "%s field %q: %q is outside %d-%d" $label $text $end $low $high -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $problem -}}
+{{- end -}}
+
+{{/* A window whose start or end KEDA cannot parse fails its trigger: it never opens. */}}
+{{- define "llmaz-serverless.validateValues.cronSchedules" -}}
+{{- range (include "llmaz-serverless.validateValues.allModels" . | fromYamlArray) -}}
+{{- if .m.enabled -}}
+{{- $i := .i -}}
+{{- range $j, $window := .m.scaling.cron -}}
+{{- range $key := list "start" "end" -}}
+{{- $expr := get $window $key -}}
+{{- if and (kindIs "string" $expr) $expr -}}
+{{- $problem := include "llmaz-serverless.validateValues.cronProblem" $expr -}}
+{{- if $problem }}
+models[{{ $i }}].scaling.cron[{{ $j }}].{{ $key }}: {{ $problem }} (got "{{ $expr }}"); fix: write five fields, e.g. "0 8 * * 1-5". [cron/invalid-schedule]
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -119,6 +119,12 @@ DURATION = st.one_of(
     SECONDS.map(lambda s: f"{s}s"), st.sampled_from(["1m", "2m", "2.5m", "59.5s", "10m", "1m15s"])
 )
 BACKEND = st.sampled_from(["vllm", "sglang", "tgi", "llamacpp", "ollama"])
+# Cron expressions at the edges of each field's range, steps, names and field counts.
+CRON_EXPRESSIONS = [
+    "0 8 * * 1-5", "59 23 31 12 7", "60 8 * * *", "0 24 * * *", "0 8 0 * *", "0 8 * 13 *", "0 8 * * 8",
+    "*/15 8-18 * * MON-FRI", "*/0 8 * * *", "0 8 * JAN-dec sun", "0 8 * * MON-XYZ", "0 8 * * * *",
+    "0 8-9-10 * * *",
+]  # fmt: skip
 
 
 def _merge(into: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -234,13 +240,15 @@ MUTATIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             },
         }
     ),
-    "cron": st.lists(st.sampled_from(["w", "x"]), min_size=1, max_size=3).map(
-        lambda names: {
+    "cron": st.lists(
+        st.tuples(st.sampled_from(["w", "x"]), st.sampled_from(CRON_EXPRESSIONS)), min_size=1, max_size=3
+    ).map(
+        lambda windows: {
             "a": {
                 "scaling": {
                     "cron": [
-                        {"name": n, "timezone": "UTC", "start": f"0 {8 + i} * * *", "end": f"0 {9 + i} * * *"}
-                        for i, n in enumerate(names)
+                        {"name": name, "timezone": "UTC", "start": start, "end": "0 19 * * *"}
+                        for name, start in windows
                     ]
                 }
             }

@@ -15,7 +15,7 @@ Every ERROR rule has a twin in the chart's templates/_validate.tpl with the
 same id, condition and limit, so `helm install` rejects exactly what
 `validate` rejects (python/tests/charts/test_validate_parity.py proves it on
 every shipped values file and on generated ones). What the chart cannot check
-(time zones, cron grammar, event patterns, metric names) is a WARNING here.
+(time zones, event patterns, metric names) is a WARNING here.
 """
 
 from __future__ import annotations
@@ -716,6 +716,7 @@ def _cron_timezone(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
+_DIGITS = re.compile(r"[0-9]+")
 _CRON_FIELDS = (
     ("minute", 0, 59),
     ("hour", 0, 23),
@@ -735,14 +736,18 @@ _NAMES = {
 
 
 def cron_problem(expr: str) -> str | None:
-    """Why a 5-field cron expression (KEDA's robfig/cron standard parser) is invalid, or None."""
-    fields = expr.split()
+    """Why a 5-field cron expression (KEDA's robfig/cron standard parser) is invalid, or None.
+
+    The chart's `validateValues.cronProblem` reads expressions the same way
+    (ASCII blanks between fields, ASCII digits, month and day names).
+    """
+    fields = re.findall(r"[^\t\n\f\r ]+", expr)
     if len(fields) != 5:
         return f"has {len(fields)} fields; KEDA expects 5 (minute hour day-of-month month day-of-week)"
     for index, (text, (label, low, high)) in enumerate(zip(fields, _CRON_FIELDS, strict=True)):
         for part in text.split(","):
-            base, _, step = part.partition("/")
-            if step and (not step.isdigit() or int(step) == 0):
+            base, slash, step = part.partition("/")
+            if slash and (not _DIGITS.fullmatch(step) or int(step) == 0):
                 return f"{label} field {text!r} has a bad step {step!r}"
             if base in ("*", "?"):
                 continue
@@ -750,7 +755,7 @@ def cron_problem(expr: str) -> str | None:
             if len(ends) > 2:
                 return f"{label} field {text!r} is not a value or range"
             for end in ends:
-                value = _NAMES.get(index, {}).get(end.upper()) if not end.isdigit() else int(end)
+                value = int(end) if _DIGITS.fullmatch(end) else _NAMES.get(index, {}).get(end.upper())
                 if value is None or not low <= value <= high:
                     return f"{label} field {text!r}: {end!r} is outside {low}-{high}"
     return None
@@ -759,9 +764,8 @@ def cron_problem(expr: str) -> str | None:
 @rule(
     "cron/invalid-schedule",
     "Cron window with an invalid start or end",
-    "KEDA parses start and end as 5-field cron expressions; an invalid one makes the trigger fail. A "
-    "warning because the chart does not parse cron expressions; `validate --strict` makes it fatal.",
-    WARNING,
+    "KEDA parses start and end as 5-field cron expressions; an invalid one makes the trigger fail, so the "
+    "window never opens.",
 )
 def _cron_schedule(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
@@ -772,7 +776,7 @@ def _cron_schedule(ctx: RuleContext) -> Iterator[Finding]:
                     problem = cron_problem(expr)
                     if problem:
                         yield ctx.finding(
-                            model, ("scaling", "cron", i, key), problem, expr, 'e.g. "0 8 * * 1-5"', WARNING
+                            model, ("scaling", "cron", i, key), problem, expr, 'e.g. "0 8 * * 1-5"', ERROR
                         )
 
 

@@ -236,7 +236,8 @@ def test_durations_parse_like_go_when_read(text: object, seconds: float | None) 
 @pytest.mark.parametrize(
     ("expr", "ok"),
     [("0 8 * * 1-5", True), ("*/15 * * * *", True), ("0 0 1 JAN SUN", True), ("0 8 * *", False),
-     ("60 * * * *", False), ("0 8 * * MON-XYZ", False), ("*/0 * * * *", False)],
+     ("60 * * * *", False), ("0 8 * * MON-XYZ", False), ("*/0 * * * *", False), ("*/ * * * *", False),
+     ("0\u00a08 * * *", False)],
 )  # fmt: skip
 def test_cron_expressions_are_checked_when_parsed(expr: str, ok: bool) -> None:
     assert (cron_problem(expr) is None) is ok
