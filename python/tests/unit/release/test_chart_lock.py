@@ -109,3 +109,20 @@ def test_a_version_range_is_refused_naming_the_field(tmp_path: Path):
     (stack / "Chart.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
     with pytest.raises(SystemExit, match=r"dependencies\[1\]\.version is '\^0\.15\.0'"):
         load_chart_lock().check(stack)
+
+
+# Helm 4.1.4's `lint` and `dependency list` read Chart.yaml and never the lock's digest (tried:
+# a stale lock changes neither); `dependency build` above is the command that checks it.
+def test_helm_lint_passes_with_the_lock_in_the_chart(tmp_path: Path):
+    stack = copy_charts(tmp_path)
+    done = helm(tmp_path, "lint", ".", cwd=stack)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_helm_dependency_list_shows_what_the_lock_pins(tmp_path: Path):
+    stack = copy_charts(tmp_path)
+    done = helm(tmp_path, "dependency", "list", ".", cwd=stack)
+    assert done.returncode == 0, done.stderr
+    listed = {tuple(line.split()[:3]) for line in done.stdout.splitlines()[1:] if line.strip()}
+    lock = yaml.safe_load((STACK / "Chart.lock").read_text())
+    assert listed == {(d["name"], d["version"], d["repository"]) for d in lock["dependencies"]}
