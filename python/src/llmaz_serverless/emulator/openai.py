@@ -61,10 +61,24 @@ class _Request:
             self.prompt_key = body["prompt"]
         if not isinstance(self.n, int) or isinstance(self.n, bool) or not 1 <= self.n <= 16:
             raise ValueError(f"n: expected an integer from 1 to 16, got {self.n!r}")
+        if isinstance(self.max_tokens, float) and self.max_tokens.is_integer():
+            # JSON has one number type: 16.0 is an integer to JSON Schema and to vLLM's pydantic.
+            self.max_tokens = int(self.max_tokens)
         if self.max_tokens is not None and (
             not isinstance(self.max_tokens, int) or isinstance(self.max_tokens, bool) or self.max_tokens < 1
         ):
             raise ValueError(f"max_tokens: expected a positive integer, got {self.max_tokens!r}")
+
+    def check_context(self, max_model_len: int, default_max_tokens: int) -> None:
+        """vLLM refuses a request that cannot fit the model's context; so does the emulator."""
+        wanted = self.prompt_tokens + (self.max_tokens or default_max_tokens)
+        if wanted > max_model_len:
+            raise ValueError(
+                f"This model's maximum context length is {max_model_len} tokens. However, you requested "
+                f"{wanted} tokens ({self.prompt_tokens} in the messages, "
+                f"{wanted - self.prompt_tokens} in the completion). Please reduce the length of the "
+                "messages or completion."
+            )
 
 
 async def completions(request: web.Request) -> web.StreamResponse:
@@ -92,6 +106,7 @@ async def _generate(request: web.Request, chat: bool) -> web.StreamResponse:
         )
     try:
         params = _Request(body, chat)
+        params.check_context(settings.max_model_len, settings.default_max_tokens)
     except ValueError as err:
         return error_response(400, str(err), "BadRequestError")
 

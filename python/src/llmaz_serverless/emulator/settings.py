@@ -49,6 +49,10 @@ class EmulatorSettings(CamelModel):
     max_concurrency: int = Field(default=256, ge=1)
     # Output length when the request sets neither max_tokens nor max_completion_tokens.
     default_max_tokens: int = Field(default=16, ge=1)
+    # Context length (vLLM's --max-model-len): a request whose prompt plus max_tokens
+    # exceeds it is answered 400 like vLLM, instead of generating (and holding in
+    # memory) an output of any length a client asks for. 128K tokens: Llama 3.1's context.
+    max_model_len: int = Field(default=131072, ge=1)
     # KV-cache capacity in tokens; usage = tokens of running requests / capacity.
     kv_cache_tokens: int = Field(default=65536, ge=1)
     # Failure injection: fail the first N generation requests after each load...

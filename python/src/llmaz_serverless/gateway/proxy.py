@@ -26,7 +26,14 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_writer import StreamWriter
 
-from llmaz_serverless.gateway.cache import BYPASS, CacheDecision, CachedResponse, cache_key, decide
+from llmaz_serverless.gateway.cache import (
+    BYPASS,
+    OPT_IN_HEADER,
+    CacheDecision,
+    CachedResponse,
+    cache_key,
+    decide,
+)
 from llmaz_serverless.gateway.context import LOG_FIELDS, RECEIVED_AT, REQUEST_ID, GatewayContext
 from llmaz_serverless.gateway.errors import error_body, openai_error
 from llmaz_serverless.gateway.routing import CACHEABLE_PATHS, OPENAI_PATHS, Route
@@ -122,6 +129,13 @@ async def handle(request: web.Request) -> web.StreamResponse:
     decision = BYPASS
     key = ""
     if api_path in CACHEABLE_PATHS:
+        opt = request.headers.get(OPT_IN_HEADER)
+        if opt is not None and opt.strip().lower() not in ("on", "off"):
+            # A typo must not silently turn caching off (or leave a sampled answer uncached).
+            return openai_error(
+                400, f"Header {OPT_IN_HEADER} is {opt!r}; send `on`, `off`, or leave it out.",
+                code="invalid_header", param=OPT_IN_HEADER,
+            )  # fmt: skip
         decision = decide(request.headers, body, route.model.cache, settings.cache)
         if decision.store:
             scope = ""

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from llmaz_serverless.config import ModelRuntime
 from llmaz_serverless.notify.webhook import check_webhook_url
@@ -58,6 +59,9 @@ def _bad(message: str, param: str | None, code: str = "invalid_value") -> Submit
 
 
 def _is_int(value: Any) -> bool:
+    # JSON has one number type: 16.0 is an integer to JSON Schema (and to the model server).
+    if isinstance(value, float):
+        return value.is_integer()
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -198,10 +202,10 @@ class Submitter:
             raise _bad(f"the request body must be a JSON object, got a JSON {type(body).__name__}", None)
         model = self._model(body)
         options = self._options(body)
-        if body.get("stream"):
+        if "stream" in body and body["stream"] is not False:
             raise _bad(
                 "`stream` is not supported on async requests: the result is stored whole; "
-                "remove `stream` or set it to false",
+                f"remove `stream` or set it to false (got {body['stream']!r})",
                 "stream",
             )
         location = options.get("inputLocation")
@@ -262,6 +266,12 @@ class Submitter:
         )  # fmt: skip
 
     async def _check_location(self, location: str) -> int:
+        try:
+            urlsplit(location)
+        except ValueError as err:  # e.g. "Invalid IPv6 URL" for a stray bracket
+            raise _bad(
+                f"`async.inputLocation` {location!r} is not a URI: {err}", "async.inputLocation"
+            ) from err
         # A well-formed body naming a payload this deployment cannot read: not a malformed
         # request (400) but a missing (404) or off-limits (403) resource, as the API document says.
         if self.objects is None:
@@ -312,7 +322,7 @@ class Submitter:
                 code="payloads_disabled",
             )
         try:
-            return await self.objects.put_stream(
+            put = await self.objects.put_stream(
                 f"payloads/{tenant}/{uuid.uuid4().hex}.json",
                 chunks,
                 max_bytes=self.settings.payloads.max_bytes,
@@ -321,3 +331,10 @@ class Submitter:
             raise SubmitError(
                 413, f"payload exceeds worker.payloads.maxBytes ({err.limit} bytes)", code="payload_too_large"
             ) from err
+        if put.size == 0:
+            # Known only once the stream ended (a chunked body declares no length).
+            await self.objects.delete(put.uri)
+            raise SubmitError(
+                400, "the payload is empty; send the whole OpenAI request body", code="empty_payload"
+            )
+        return put

@@ -192,3 +192,16 @@ async def test_models_lists_the_served_model_and_metrics_use_vllm_names():
     ):
         assert name + "{" in metrics, name
     assert 'vllm:request_success_total{engine="0",finished_reason="length",model_name="llama"} 1.0' in metrics
+
+
+async def test_request_over_the_context_length_is_400_like_vllm_and_integral_float_max_tokens_is_served():
+    with EmulatorServer(model="m", ttft=0, itl=0, max_model_len=64) as sim:
+        async with aiohttp.ClientSession() as s:
+            over = {"model": "m", "prompt": "hi", "max_tokens": 10**12}
+            async with s.post(f"{sim.url}/v1/completions", json=over) as r:
+                refused = (r.status, (await r.json())["error"]["message"])
+            within = {"model": "m", "prompt": "hi", "max_tokens": 8.0}
+            async with s.post(f"{sim.url}/v1/completions", json=within) as r:
+                served = (r.status, (await r.json())["usage"]["completion_tokens"])
+    assert refused[0] == 400 and "maximum context length is 64 tokens" in refused[1]
+    assert served == (200, 8)

@@ -246,3 +246,25 @@ async def test_the_gateway_keeps_creating_the_groups_until_redis_answers(redis_u
         await real.aclose()
     assert calls["n"] == 3
     assert [g["name"] for g in groups] == [settings.consumer_group.encode()]
+
+
+async def test_empty_upload_is_refused_with_400_and_leaves_no_object(stack: Any, tmp_path: Path) -> None:
+    gw, _ = stack()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gw.url}/v1/async/payloads", data=b"", headers=KEY) as resp,
+    ):
+        body = (resp.status, await resp.json())
+    assert body[0] == 400 and body[1]["error"]["code"] == "empty_payload"
+    assert [p for p in (tmp_path / "pvc").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("path", ["/v1/async/payloads", "/v1/async/completions"])
+async def test_get_on_a_submit_path_is_405_allowing_only_post_rather_than_a_job_lookup(
+    stack: Any, path: str
+) -> None:
+    gw, _ = stack()
+    async with aiohttp.ClientSession() as session:
+        for method in ("GET", "OPTIONS"):
+            async with session.request(method, gw.url + path, headers=KEY) as resp:
+                assert (resp.status, resp.headers.get("Allow")) == (405, "POST"), method

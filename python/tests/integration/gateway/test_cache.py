@@ -153,3 +153,18 @@ async def test_hit_and_miss_metrics(emulator, gateway):
     assert 'llmaz_serverless_gateway_cache_hits_total{model="m",tier="local"} 1.0' in text
     assert 'llmaz_serverless_gateway_cache_stores_total{model="m"} 1.0' in text
     assert 'llmaz_serverless_gateway_cache_misses_total{model="m"}' in text
+
+
+async def test_unknown_cache_opt_in_value_is_refused_with_400_naming_the_header(emulator, gateway):
+    sim = emulator(model="m")
+    gw = gateway([model("m", sim.url)])
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{gw.url}/v1/completions", json=GREEDY, headers={"X-Gateway-Cache": "of"}
+        ) as resp:
+            status, error = resp.status, (await resp.json())["error"]
+        ok = await _post(http, f"{gw.url}/v1/completions", GREEDY, {"X-Gateway-Cache": " OFF "})
+    assert (status, error["param"], error["code"]) == (400, "X-Gateway-Cache", "invalid_header")
+    assert "'of'" in error["message"]
+    assert (ok[0], ok[1]) == (200, "BYPASS")
+    assert sim.state()["completedTotal"] == 1
