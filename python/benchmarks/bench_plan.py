@@ -88,8 +88,7 @@ def main() -> int:
         grid_size = sum(len(m.scored) for m in result.models)
         print(
             f"plan {label}: {len(t.arrivals)} requests, a grid of {grid_size} "
-            f"settings ({result.settings_simulated} simulations with the values as given and the "
-            f"recommendation's timeline)   {_stats(runs)}"
+            f"settings (+ the values as given: {result.settings_simulated} simulations)   {_stats(runs)}"
         )
         print(f"  recommended: {chosen.candidate.label() if chosen else 'none meets the targets'}")
 

@@ -111,9 +111,11 @@ def measure(run_dir: Path, model: str) -> Measured:
         k = bisect.bisect_right(times, r.start) - 1
         if k < 0 or samples[k].serving == 0:
             cold += 1
-    inside = [s for s in samples if start <= s.time <= end]
+    # The window's samples, led by the last one before it: a scale-up right at the start still counts.
+    before = [s for s in samples if s.time < start][-1:]
+    inside = before + [s for s in samples if start <= s.time <= end]
     ups = sum(1 for a, b in itertools.pairwise(inside) if a.replicas == 0 and b.replicas > 0)
-    timeline = [(s.time - start, s.replicas) for s in inside]
+    timeline = [(max(0.0, s.time - start), s.replicas) for s in inside]
     peak = max((s.replicas for s in inside), default=0)
     return Measured(
         len(records), replica_seconds(samples, start, end), cold, peak, ups, end - start, timeline
