@@ -20,7 +20,7 @@ from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from llmaz_serverless.plan import coldstart
 from llmaz_serverless.plan.planner import GridSpec, plan
 from llmaz_serverless.plan.search import DEFAULT_COOLDOWNS, DEFAULT_MIN_REPLICAS, Targets
-from llmaz_serverless.plan.settings import CronWindow, LocalScaling, Service
+from llmaz_serverless.plan.settings import CronWindow, Service
 from llmaz_serverless.plan.summary import text
 from llmaz_serverless.plan.values import load_models
 from llmaz_serverless.trace.flags import add_trace_flags, transforms_from_args
@@ -149,16 +149,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _service(args: argparse.Namespace, cold: float, local: bool) -> Service:
-    from llmaz_serverless.loadtest.localstack import LocalModelOptions  # the local check only
-
-    emu = LocalModelOptions()
-    base = (
-        Service(cold, emu.ttft, emu.prefill_per_token, emu.itl, first_requests=emu.cold_requests,
-                first_factor=emu.cold_factor)
-        if local
-        else Service(cold)
-    )  # fmt: skip
+def _service(args: argparse.Namespace, cold: float, emulator: dict[str, float] | None = None) -> Service:
+    """The service model from the flags; `emulator`: a local run's emulator timings as the defaults."""
+    base = Service(cold, **emulator) if emulator else Service(cold)  # type: ignore[arg-type]
     return Service(
         cold,
         base.ttft if args.ttft is None else args.ttft,
@@ -176,21 +169,18 @@ def _command() -> str:
 
 
 def _against(args: argparse.Namespace, cold: float, source: str) -> int:
-    # Imported here: plotting and the local stack's modules cost seconds that plain planning skips.
-    from llmaz_serverless.loadtest.localstack import LocalModelOptions
+    # Imported here: plotting costs seconds that plain planning skips.
     from llmaz_serverless.plan import compare
 
-    local = args.controller == "local"
-    svc = _service(args, cold, local)
-    keda = None
-    if not local:
+    if args.controller == "local":
+        scaler, emulator = compare.local_settings(args.against)
+        result = compare.compare(args.against, _service(args, cold, emulator), source, local=scaler)
+    else:
         models = load_models(args.values, args.set_values, args.chart)
         keda = next((m.scaling for m in models if args.model in (None, m.name, m.served_name)), None)
         if keda is None:
             raise ValueError(f"--model {args.model!r}: not in the values; fix: pass one of their models")
-    emu = LocalModelOptions()
-    scaler = LocalScaling(emu.max_replicas, emu.target_concurrency, emu.idle, emu.scale_down_after)
-    result = compare.compare(args.against, svc, source, local=scaler if local else None, keda=keda)
+        result = compare.compare(args.against, _service(args, cold), source, keda=keda)
     print(compare.text(result))
     if args.report:
         for path in compare.write(result, args.report, _command()):
@@ -218,9 +208,7 @@ def run(args: argparse.Namespace) -> int:
             if args.no_search
             else GridSpec(tuple(args.cooldowns), tuple(args.min_replicas), tuple(args.prewarm))
         )
-        result = plan(
-            trace, models, _service(args, cold, False), source, targets, grid, args.price, args.model
-        )
+        result = plan(trace, models, _service(args, cold), source, targets, grid, args.price, args.model)
     except (ValueError, ValuesFileError, SetSyntaxError, OSError) as err:
         print(f"plan: {err}", file=sys.stderr)
         return EXIT_USAGE

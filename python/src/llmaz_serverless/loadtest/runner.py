@@ -287,7 +287,8 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
             )
             stack.wait_for_zero()
             target = stack.target_url
-            meta["local_stack"] = {"components": stack.components}
+            # The options too: `plan --against` simulates the local scaler with the run's own settings.
+            meta["local_stack"] = {"components": stack.components, "options": asdict(opts.local_model)}
         else:
             target = opts.target
         meta["target"] = target

@@ -122,6 +122,19 @@ def measure(run_dir: Path, model: str) -> Measured:
     )
 
 
+def local_settings(run_dir: Path) -> tuple[LocalScaling, dict[str, Any]]:
+    """The local scaler's settings and the emulator's options a local run used (run.json), else defaults."""
+    from llmaz_serverless.loadtest.localstack import LocalModelOptions
+
+    meta = json.loads((run_dir / RUN_JSON).read_text(encoding="utf-8"))
+    recorded = (meta.get("local_stack") or {}).get("options") or {}
+    known = {k: v for k, v in recorded.items() if k in LocalModelOptions.__dataclass_fields__}
+    o = LocalModelOptions(**known)
+    scaler = LocalScaling(o.max_replicas, o.target_concurrency, o.idle, o.scale_down_after)
+    return scaler, {"ttft": o.ttft, "prefill_per_token": o.prefill_per_token, "itl": o.itl,
+                    "first_requests": o.cold_requests, "first_factor": o.cold_factor}  # fmt: skip
+
+
 def compare(
     run_dir: Path,
     service: Service,
