@@ -4,7 +4,8 @@ Three groups, each runnable as printed against the local stack: a synchronous
 chat completion, an async job (202, then a status poll until `succeeded`, which
 needs the worker `up` starts), and a CloudEvent through the event rules with the
 pre-warm state it leaves. `tests/integration/gateway/test_up_cli.py` runs the
-async and events examples exactly as printed, so they cannot rot.
+async and events examples exactly as printed, so they cannot rot. (The leading
+underscore keeps this helper out of the CLI: every other module here is a command.)
 """
 
 from __future__ import annotations

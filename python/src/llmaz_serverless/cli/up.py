@@ -10,7 +10,7 @@ local config) and the async worker (`worker:` section; its /metrics and
 /readyz on `worker.metricsHost`/`metricsPort`, a free port when that is 0),
 each as its own process reading the same config, so the worker reaches Redis
 and the models exactly as the gateway does. Prints what runs and curl examples
-(cli/up_examples.py: sync, async, events); Ctrl-C or SIGTERM stops everything:
+(cli/_up_examples.py: sync, async, events); Ctrl-C or SIGTERM stops everything:
 gateway, then worker (it drains), emulators, Redis. Exits 1 when a part fails
 to start or dies, with the reason and the end of its log.
 """
@@ -34,7 +34,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
-from llmaz_serverless.cli.up_examples import async_example, events_example, sync_example
+from llmaz_serverless.cli._up_examples import async_example, events_example, sync_example
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.emulator.app import build_app as build_emulator
 from llmaz_serverless.emulator.server import start_site

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from llmaz_serverless.cli.up_examples import JOB_ID, async_example, events_example
+from llmaz_serverless.cli._up_examples import JOB_ID, async_example, events_example
 from llmaz_serverless.config import RuntimeConfig
 
 GW = "http://127.0.0.1:8080"
