@@ -376,8 +376,8 @@ class _SseRelay:
         # sends nothing more. The public way, the closing chunk from `write_eof`,
         # waits for the handler task to wake up after the upstream's body ended. In
         # two same-run comparisons on a loaded host (bench_gateway.py --baseline,
-        # docs/benchmarks/gateway.md, "httptools" section) that added +1.52 and
-        # +2.82 ms to the total p50 of a stream; the p99s were too noisy to say.
+        # docs/benchmarks/gateway.md, the llhttp section) that added +1.52 and
+        # +2.82 ms to the total p50 of a stream (their p99s moved both ways, with the load).
         # Without a StreamWriter (another aiohttp writer) `write_eof` does it.
         self.set_eof = writer.set_eof if isinstance(writer, StreamWriter) else None
         self.high_water = self.transport.get_write_buffer_limits()[1] if self.transport else 0
