@@ -2,7 +2,8 @@
 
 Values files merge like `helm -f` (values/merge.py, chart defaults underneath); each entry of
 `models` is then laid over `modelDefaults` (maps merge, everything else replaces), as the chart's
-`llmaz-serverless.models` helper does. Only the keys the decision loop reads are taken.
+`llmaz-serverless.models` helper does. Only the keys the decision loop reads are taken. A values
+file of the stack chart (our values under `llmaz-serverless:`) is read as our chart's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from llmaz_serverless.plan.settings import DEFAULT_DOWN, DEFAULT_UP, CronWindow, Direction, Policy, Scaling
 from llmaz_serverless.toolpaths import chart_dir
-from llmaz_serverless.values.loader import load_file
+from llmaz_serverless.values.loader import LoadedValues, MarkTree, load_file
 from llmaz_serverless.values.merge import merge_values
 from llmaz_serverless.values.rules import parse_duration
 
@@ -115,12 +116,24 @@ def _gpus(model: dict[str, Any]) -> float:
     return 1.0
 
 
+# The stack chart (charts/llmaz-serverless-stack) passes this key's values to our chart.
+SUBCHART_KEY = "llmaz-serverless"
+
+
+def _chart_layer(layer: LoadedValues) -> LoadedValues:
+    """A stack-chart values file (models under `llmaz-serverless:`) as our chart's layer."""
+    sub = layer.data.get(SUBCHART_KEY)
+    if "models" in layer.data or not isinstance(sub, dict):
+        return layer
+    return LoadedValues(sub, layer.marks.children.get(SUBCHART_KEY, MarkTree()), layer.source)
+
+
 def load_models(
     files: list[Path], set_values: list[str] | None = None, chart: Path | None = None
 ) -> list[ModelPlan]:
     """Every model of the merged values, with its scaling; raises ValueError when there is none."""
     defaults = load_file((chart or chart_dir()) / "values.yaml")
-    merged = merge_values(defaults, [load_file(f) for f in files], set_values or []).data
+    merged = merge_values(defaults, [_chart_layer(load_file(f)) for f in files], set_values or []).data
     base = merged.get("modelDefaults") or {}
     out = []
     for index, entry in enumerate(merged.get("models") or []):

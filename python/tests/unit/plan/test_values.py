@@ -41,3 +41,11 @@ def test_no_models_is_an_error_with_a_fix(tmp_path: Path) -> None:
     values.write_text("gateway: {}\n")
     with pytest.raises(ValueError, match="`models` is empty; fix:"):
         load_models([values])
+
+
+def test_stack_chart_values_are_read_under_their_subchart_key(repo: Path) -> None:
+    (model,) = load_models([repo / "manifests/e2e/values-emulator.yaml"])
+    s = model.scaling
+    assert (model.name, model.served_name) == ("emu", "emu-chat")
+    assert (s.cooldown, s.polling_interval, s.max_replicas, s.down.window) == (90.0, 5.0, 3, 30.0)
+    assert s.down.policies == (Policy("Pods", 1, 15),)
