@@ -60,8 +60,10 @@ def _list(kind: type, text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a comma-separated list") from None
 
 
-def prewarm(text: str) -> CronWindow:
-    """`START..END[@REPLICAS]` with 5-field cron expressions in UTC."""
+def prewarm(text: str) -> CronWindow | str:
+    """`START..END[@REPLICAS]` with 5-field cron expressions in UTC, or `auto` / `none`."""
+    if text in ("auto", "none"):
+        return text
     body, _, replicas = text.partition("@")
     start, sep, end = body.partition("..")
     if not sep or not start.strip() or not end.strip():
@@ -131,8 +133,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--min-replicas", type=lambda x: _list(int, x), default=DEFAULT_MIN_REPLICAS, metavar="LIST",
         help="minReplicaCount values to try (default 0,1)",
     )  # fmt: skip
-    t.add_argument("--prewarm", type=prewarm, action="append", default=[], metavar="START..END[@N]",
-                   help="a cron pre-warm window (UTC) to try, repeatable")  # fmt: skip
+    t.add_argument(
+        "--prewarm", type=prewarm, action="append", default=[], metavar="START..END[@N]|auto|none",
+        help="a cron pre-warm window (UTC) to try, repeatable; auto (the default): also the windows the "
+        "trace's busy hours suggest; none: only the values' own",
+    )  # fmt: skip
     t.add_argument("--no-search", action="store_true", help="only price the values as given")
     t.add_argument("--price", type=float, metavar="PER_GPU_HOUR", help="price of one GPU-hour")
     o = p.add_argument_group("output")
@@ -206,7 +211,12 @@ def run(args: argparse.Namespace) -> int:
         grid = (
             None
             if args.no_search
-            else GridSpec(tuple(args.cooldowns), tuple(args.min_replicas), tuple(args.prewarm))
+            else GridSpec(
+                tuple(args.cooldowns),
+                tuple(args.min_replicas),
+                tuple(w for w in args.prewarm if isinstance(w, CronWindow)),
+                auto_prewarm="none" not in args.prewarm,
+            )
         )
         result = plan(trace, models, _service(args, cold), source, targets, grid, args.price, args.model)
     except (ValueError, ValuesFileError, SetSyntaxError, OSError) as err:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from llmaz_serverless.plan import prewarm
 from llmaz_serverless.plan.diff import values_diff
 from llmaz_serverless.plan.search import Candidate, Scored, Targets, candidates, evaluate, recommend
 from llmaz_serverless.plan.settings import CronWindow, Service
@@ -32,6 +33,8 @@ class GridSpec:
     cooldowns: tuple[float, ...]
     min_replicas: tuple[int, ...]
     prewarm: tuple[CronWindow, ...] = ()
+    # Also try the pre-warm windows the trace suggests (plan/prewarm.py).
+    auto_prewarm: bool = False
 
 
 @dataclass
@@ -102,9 +105,12 @@ def plan(
         simulated += 1
         result = ModelResult(model, arrivals, given)
         if grid is not None:
-            cands: list[Candidate] = candidates(
-                model.scaling, grid.cooldowns, grid.min_replicas, grid.prewarm
-            )
+            windows = grid.prewarm
+            if grid.auto_prewarm:
+                named = {(w.start, w.end) for w in windows}
+                found = prewarm.candidates(arrivals, trace.start_epoch)
+                windows += tuple(w for w in found if (w.start, w.end) not in named)
+            cands: list[Candidate] = candidates(model.scaling, grid.cooldowns, grid.min_replicas, windows)
             result.scored = evaluate(arrivals, model.scaling, service, cands, targets, trace.start_epoch)
             simulated += len(cands)
             result.chosen = recommend(result.scored)

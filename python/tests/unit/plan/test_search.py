@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmaz_serverless.plan.diff import values_diff
+from llmaz_serverless.plan.prewarm import candidates as prewarm_candidates
 from llmaz_serverless.plan.search import Targets, candidates, evaluate, recommend
 from llmaz_serverless.plan.settings import CronWindow, Scaling, Service
 from llmaz_serverless.plan.values import load_models
@@ -81,3 +82,17 @@ def test_values_diff_names_the_changed_keys(tmp_path: Path) -> None:
         for line in diff.splitlines()
         if line[:1] in "+-" and not line.startswith(("+++", "---"))
     ]
+
+
+def test_prewarm_candidates_from_the_trace_hours() -> None:
+    start = 1_796_551_200.0  # 2026-12-06T10:00:00Z
+    # Traffic at 10:xx and 11:xx (a run), and a little at 15:xx.
+    arrivals = [Arrival(t) for t in (60.0, 120.0, 3700.0, 3800.0, 3900.0, 5 * 3600 + 10.0)]
+    found = prewarm_candidates(arrivals, start)
+    assert [(w.start, w.end) for w in found] == [
+        ("0 10 * * *", "0 12 * * *"),  # the run of busy hours, the heaviest first
+        ("0 15 * * *", "0 16 * * *"),
+        ("0 11 * * *", "0 12 * * *"),  # then single busy hours
+        ("0 10 * * *", "0 11 * * *"),
+    ]
+    assert prewarm_candidates(arrivals, None) == ()  # relative times: no wall clock, no window
