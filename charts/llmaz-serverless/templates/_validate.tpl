@@ -25,6 +25,7 @@ python/tests/charts/test_validate_parity.py. Called from templates/validate.yaml
   "prewarmCoversColdStart"
   "scalingModifiers"
   "zeroNeedsWakeTrigger"
+  "prometheusSignals"
   "uniqueCronNames"
   "cronSchedules"
   "asyncNeedsWorker"
@@ -313,6 +314,46 @@ models[{{ .i }}].scaling.scalingModifiers.formula: names no trigger that can wak
 {{- end -}}
 {{- if $cronRefs }}
 models[{{ .i }}].scaling.scalingModifiers.formula: names {{ $cronRefs | uniq | sortAlpha | join ", " }}, but cron triggers are named cron_<name> (the formula reads "-" as subtraction) (got "{{ $sm.formula }}"); fix: write {{ $cronRefs | uniq | sortAlpha | join ", " | replace "-" "_" }} instead. [scaling/zero-without-wake-trigger]
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+With prometheus on, a signal whose metric the backend does not export gets
+no trigger: an error when the model entry itself enables it (an inherited
+modelDefaults switch is only validate's warning). A custom query naming
+another backend's metric (quoted strings aside) always reads 0.
+*/}}
+{{- define "llmaz-serverless.validateValues.prometheusSignals" -}}
+{{- if .Values.prometheus.enabled -}}
+{{- $exported := dict "vllm" (list "waiting" "kvCache") "sglang" (list "waiting" "kvCache") "tgi" (list "waiting") "llamacpp" (list "waiting" "kvCache") "ollama" (list) -}}
+{{- $prefixes := dict "vllm" "vllm:" "sglang" "sglang:" "tgi" "tgi_" "llamacpp" "llamacpp:" -}}
+{{- range (include "llmaz-serverless.validateValues.allModels" . | fromYamlArray) -}}
+{{- $m := .m -}}
+{{- $i := int .i -}}
+{{- $entry := index $.Values.models $i -}}
+{{- $backend := default "vllm" $m.backend.name -}}
+{{- $ownPrefix := get $prefixes $backend -}}
+{{- if $m.enabled -}}
+{{- range $signal := list "waiting" "kvCache" -}}
+{{- $cfg := get ($m.scaling.prometheus | default dict) $signal | default dict -}}
+{{- if and $cfg.enabled (not $cfg.query) (not (has $signal (get $exported $backend | default list))) (hasKey (dig "scaling" "prometheus" $signal dict $entry) "enabled") }}
+models[{{ $i }}].scaling.prometheus.{{ $signal }}.enabled: {{ $backend }} exports no {{ $signal }} metric, so no trigger is rendered (got true); fix: set it to false, or write a query on a metric {{ $backend }} exports. [prometheus/metric-not-exported]
+{{- else if and $cfg.enabled $cfg.query -}}
+{{- $foreign := "" -}}
+{{- range $name := regexFindAll "[A-Za-z_:][A-Za-z0-9_:]*" (regexReplaceAll "\"[^\"]*\"|'[^']*'" (toString $cfg.query) "") -1 -}}
+{{- range $other, $prefix := $prefixes -}}
+{{- if and (not $foreign) (ne $other $backend) (hasPrefix $prefix $name) (or (not $ownPrefix) (not (hasPrefix (toString $ownPrefix) $name))) -}}
+{{- $foreign = $name -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $foreign }}
+models[{{ $i }}].scaling.prometheus.{{ $signal }}.query: names {{ $foreign }}, which {{ $backend }} does not export, so it always reads 0 (got "{{ $cfg.query }}"); fix: query a metric {{ $backend }} exports{{ if $ownPrefix }} (names start with {{ $ownPrefix }}){{ else }} (it exports none; disable the signal){{ end }}. [prometheus/metric-not-exported]
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

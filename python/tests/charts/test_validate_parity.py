@@ -254,6 +254,29 @@ MUTATIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             }
         }
     ),
+    "prometheus": st.fixed_dictionaries(
+        {
+            "on": st.booleans(),
+            "backend": BACKEND,
+            "signal": st.sampled_from(["waiting", "kvCache"]),
+            "query": st.sampled_from(
+                [
+                    "",
+                    "sum(vllm:num_requests_waiting)",
+                    'sum(sglang:num_queue_reqs{m="vllm:x"})',
+                    "tgi_queue_size",
+                ]
+            ),
+        }
+    ).map(
+        lambda p: {
+            "prometheus": {"enabled": p["on"]},
+            "a": {
+                "backend": {"name": p["backend"]},
+                "scaling": {"prometheus": {p["signal"]: {"enabled": True, "query": p["query"]}}},
+            },
+        }
+    ),
     "events": st.fixed_dictionaries(
         {
             "pattern": st.sampled_from([{}, {"type": ["com.example.opened"]}]),

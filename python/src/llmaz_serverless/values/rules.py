@@ -15,7 +15,8 @@ Every ERROR rule has a twin in the chart's templates/_validate.tpl with the
 same id, condition and limit, so `helm install` rejects exactly what
 `validate` rejects (python/tests/charts/test_validate_parity.py proves it on
 every shipped values file and on generated ones). What the chart cannot check
-(time zones, event patterns, metric names) is a WARNING here.
+(time zones, event patterns) and findings on a default the user did not set
+are WARNINGs here.
 """
 
 from __future__ import annotations
@@ -497,8 +498,18 @@ def _queue_without_worker(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _metric_names(query: str) -> list[str]:
-    return re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*(?=\s*[{\[(]|\s*$|\s+(?:or|and|unless)\b)", query)
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_METRIC_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
+def _foreign_metric(query: str, backend: str) -> str | None:
+    """The first name in a query, quoted strings aside, that another backend exports (as the chart)."""
+    own = BACKEND_METRIC_PREFIXES.get(backend, ())
+    for name in _METRIC_NAME.findall(_QUOTED.sub("", query)):
+        others = [p for b, ps in BACKEND_METRIC_PREFIXES.items() if b != backend for p in ps]
+        if name.startswith(tuple(others)) and not (own and name.startswith(own)):
+            return name
+    return None
 
 
 @rule(
@@ -506,55 +517,50 @@ def _metric_names(query: str) -> list[str]:
     "Prometheus trigger on a metric the backend does not export",
     "The chart builds each prometheus trigger from the backend's own metric names; a backend without the "
     "metric (ollama exports none, TGI has no KV-cache gauge) gets no trigger, and a custom query naming "
-    "another backend's metric always reads 0. A warning: the chart renders and installs, the trigger is "
-    "only inert.",
-    WARNING,
+    "another backend's metric always reads 0. A switch the model entry sets itself is an error (the chart "
+    "refuses it); one inherited from modelDefaults is a warning, since the chart default turns both signals "
+    "on for every backend.",
 )
 def _metric_not_exported(ctx: RuleContext) -> Iterator[Finding]:
-    if ctx.get("prometheus", "enabled") is not True:
+    if not ctx.get("prometheus", "enabled"):
         return
     for model in ctx.models():
         backend = model.backend
         for signal in ("waiting", "kvCache"):
             cfg = model.get("scaling", "prometheus", signal, default={})
-            if not isinstance(cfg, dict) or cfg.get("enabled") is not True:
+            if not isinstance(cfg, dict) or not cfg.get("enabled"):
                 continue
             query = cfg.get("query") or ""
             if not query:
                 if signal not in BACKEND_SIGNALS.get(backend, set()):
+                    keys = ("scaling", "prometheus", signal, "enabled")
+                    own = _get(model.own, *keys, default=_MISSING) is not _MISSING
                     yield ctx.finding(
                         model,
-                        ("scaling", "prometheus", signal, "enabled"),
+                        keys,
                         f"is true but {backend} exports no {signal} metric, so the chart renders no trigger",
                         True,
                         f"set scaling.prometheus.{signal}.enabled: false, or give a query on a metric "
                         f"{backend} exports",
-                        WARNING,
+                        ERROR if own else WARNING,
                     )
                 continue
-            if not isinstance(query, str):
-                continue
-            own = BACKEND_METRIC_PREFIXES.get(backend, ())
-            for name in _metric_names(query):
-                foreign = [
-                    b
-                    for b, prefixes in BACKEND_METRIC_PREFIXES.items()
-                    if b != backend and name.startswith(prefixes)
-                ]
-                if foreign and not name.startswith(own or ("\0",)):
-                    yield ctx.finding(
-                        model,
-                        ("scaling", "prometheus", signal, "query"),
-                        f"queries {name}, a {foreign[0]} metric, but the model runs {backend}",
-                        query,
-                        f"use a metric {backend} exports"
-                        + (
-                            f" (names start with {', '.join(own)})"
-                            if own
-                            else " (it exports none; disable it)"
-                        ),
-                        WARNING,
-                    )
+            name = _foreign_metric(str(query), backend)
+            if name:
+                prefixes = BACKEND_METRIC_PREFIXES.get(backend, ())
+                yield ctx.finding(
+                    model,
+                    ("scaling", "prometheus", signal, "query"),
+                    f"queries {name}, which {backend} does not export, so it always reads 0",
+                    query,
+                    f"use a metric {backend} exports"
+                    + (
+                        f" (names start with {', '.join(prefixes)})"
+                        if prefixes
+                        else " (it exports none; disable it)"
+                    ),
+                    ERROR,
+                )
 
 
 def _gpu_keys(resources: Any) -> list[str]:

@@ -81,7 +81,7 @@ CASES: dict[str, tuple[str, str, str]] = {
         "    scaling: {prometheus: {kvCache: {enabled: false}}}\n",
         "prometheus: {enabled: true}\nmodels:\n" + MODEL + "    backend: {name: tgi}\n"
         "    scaling: {prometheus: {kvCache: {enabled: true}}}\n",
-        "user.yaml:6: warning: models[0].scaling.prometheus.kvCache.enabled: is true but tgi exports no "
+        "user.yaml:6: error: models[0].scaling.prometheus.kvCache.enabled: is true but tgi exports no "
         "kvCache metric",
     ),
     "scheduling/gpu-without-placement": (
@@ -187,7 +187,8 @@ def test_foreign_metric_in_a_custom_query_is_flagged_when_backend_differs() -> N
     )
     found = findings(user, "prometheus/metric-not-exported")
     assert any(
-        "queries vllm:num_requests_waiting, a vllm metric, but the model runs sglang" in f for f in found
+        "error: models[0].scaling.prometheus.waiting.query: queries vllm:num_requests_waiting" in f
+        for f in found
     )
 
 
@@ -308,3 +309,11 @@ def test_durations_round_up_to_whole_seconds_when_compared_as_the_chart_does() -
 def test_routes_without_hosts_never_overlap_when_names_differ() -> None:
     user = "models:\n" + MODEL + "  - name: small\n    source: {uri: 'ollama://qwen'}\n"
     assert findings(user, "routing/duplicate-host-path") == []
+
+
+def test_metric_names_inside_quoted_label_values_are_not_read_as_metrics() -> None:
+    user = (
+        "prometheus: {enabled: true}\nmodels:\n" + MODEL + "    backend: {name: sglang}\n"
+        "    scaling: {prometheus: {waiting: {query: 'sum(sglang:num_queue_reqs{m=\"vllm:x\"})'}}}\n"
+    )
+    assert findings(user, "prometheus/metric-not-exported") == []
