@@ -14,7 +14,9 @@ import argparse
 import re
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from llmaz_serverless.plan import coldstart
@@ -53,7 +55,7 @@ def seconds(text: str) -> float:
     return value
 
 
-def _list(kind: type, text: str) -> tuple:
+def _list(kind: Callable[[str], Any], text: str) -> tuple[Any, ...]:
     try:
         return tuple(kind(part.strip()) for part in text.split(",") if part.strip())
     except (ValueError, argparse.ArgumentTypeError):

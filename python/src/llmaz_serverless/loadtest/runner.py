@@ -211,7 +211,9 @@ def _cluster_description(opts: RunOptions, source_text: str) -> str:
     return "unknown (not queried; pass --kubeconfig to describe it)"
 
 
-def _locust_argv(scenario: catalog.Scenario, target: str, run_dir: Path, stop_timeout: float) -> list[str]:
+def _locust_argv(
+    scenario: catalog.Scenario | TraceScenario, target: str, run_dir: Path, stop_timeout: float
+) -> list[str]:
     return [
         sys.executable, "-m", "locust", "-f", str(scenario.locustfile), "--headless",
         # No --run-time: locust ignores it with a shape; the shape stops at profile.max_time.

@@ -39,6 +39,7 @@ def trace_warnings(
         return [f"{trace_path}: warning: {err} [{RULE}]"]
     out = []
     for model, arrivals in pairs:
+        load: float
         if cold_start is None:
             load, why = load_seconds(Model(model.index, model.name, {}, model.data))
         else:
