@@ -256,7 +256,7 @@ MUTATIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     ),
     "prometheus": st.fixed_dictionaries(
         {
-            "on": st.booleans(),
+            "on": st.just(True),  # off is what every other example has
             "backend": BACKEND,
             "signal": st.sampled_from(["waiting", "kvCache"]),
             "query": st.sampled_from(
@@ -323,7 +323,7 @@ def mutated_values(draw: st.DrawFn) -> dict[str, Any]:
 
 
 # helm renders in ~0.3 s: a fixed, modest number of examples, derandomized so CI sees the same ones.
-@settings(max_examples=50, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_values())
 def test_validate_agrees_with_the_chart_on_values_near_each_limit(doc: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
