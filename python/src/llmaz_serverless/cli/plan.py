@@ -24,7 +24,7 @@ from llmaz_serverless.plan.planner import GridSpec, plan
 from llmaz_serverless.plan.search import DEFAULT_COOLDOWNS, DEFAULT_MIN_REPLICAS, Targets
 from llmaz_serverless.plan.settings import CronWindow, Service
 from llmaz_serverless.plan.summary import text
-from llmaz_serverless.plan.values import load_models
+from llmaz_serverless.plan.values import load_event_prewarms, load_models
 from llmaz_serverless.trace.flags import add_trace_flags, transforms_from_args
 from llmaz_serverless.trace.formats import read_trace
 from llmaz_serverless.trace.transforms import apply
@@ -184,10 +184,14 @@ def _against(args: argparse.Namespace, cold: float, source: str) -> int:
         result = compare.compare(args.against, _service(args, cold, emulator), source, local=scaler)
     else:
         models = load_models(args.values, args.set_values, args.chart)
-        keda = next((m.scaling for m in models if args.model in (None, m.name, m.served_name)), None)
-        if keda is None:
+        model = next((m for m in models if args.model in (None, m.name, m.served_name)), None)
+        if model is None:
             raise ValueError(f"--model {args.model!r}: not in the values; fix: pass one of their models")
-        result = compare.compare(args.against, _service(args, cold), source, keda=keda)
+        prewarms = load_event_prewarms(args.values, args.set_values, args.chart)
+        result = compare.compare(
+            args.against, _service(args, cold), source, keda=model.scaling, prewarms=prewarms,
+            model_names=(model.name, model.served_name),
+        )  # fmt: skip
     print(compare.text(result))
     if args.report:
         for path in compare.write(result, args.report, _command()):
@@ -220,7 +224,10 @@ def run(args: argparse.Namespace) -> int:
                 auto_prewarm="none" not in args.prewarm,
             )
         )
-        result = plan(trace, models, _service(args, cold), source, targets, grid, args.price, args.model)
+        prewarms = load_event_prewarms(args.values, args.set_values, args.chart)
+        result = plan(
+            trace, models, _service(args, cold), source, targets, grid, args.price, args.model, prewarms
+        )
     except (ValueError, ValuesFileError, SetSyntaxError, OSError) as err:
         print(f"plan: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -33,8 +33,8 @@ from llmaz_serverless.loadtest.records import (
     read_requests,
 )
 from llmaz_serverless.plan.local import simulate_local
-from llmaz_serverless.plan.settings import LocalScaling, Scaling, Service
-from llmaz_serverless.plan.simulate import Outcome, simulate_keda
+from llmaz_serverless.plan.settings import EventPrewarm, LocalScaling, Scaling, Service
+from llmaz_serverless.plan.simulate import Outcome, event_windows, simulate_keda
 from llmaz_serverless.report import html, markdown
 from llmaz_serverless.report.document import Block
 from llmaz_serverless.report.summary import replica_seconds
@@ -141,6 +141,8 @@ def compare(
     cold_source: str,
     local: LocalScaling | None = None,
     keda: Scaling | None = None,
+    prewarms: list[EventPrewarm] | None = None,
+    model_names: tuple[str, ...] = (),
 ) -> Comparison:
     meta = json.loads((run_dir / RUN_JSON).read_text(encoding="utf-8"))
     info = meta.get("trace")
@@ -157,7 +159,10 @@ def compare(
     model = str(meta["profile"]["model"])
     measured = measure(run_dir, model)
     if keda is not None:
-        predicted = simulate_keda(trace.arrivals, keda, service, None, measured.window, timeline=True)
+        windows = event_windows(trace.events, prewarms or [], model_names)
+        predicted = simulate_keda(
+            trace.arrivals, keda, service, None, measured.window, timeline=True, prewarm=windows
+        )
         controller, text = "keda", f"KEDA + HTTP add-on + HPA with the values given: {keda}"
     else:
         local = local or LocalScaling()

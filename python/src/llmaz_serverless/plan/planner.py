@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from llmaz_serverless.plan import prewarm
 from llmaz_serverless.plan.diff import values_diff
 from llmaz_serverless.plan.search import Candidate, Scored, Targets, candidates, evaluate, recommend
-from llmaz_serverless.plan.settings import CronWindow, Service
-from llmaz_serverless.plan.simulate import Outcome, simulate_keda
+from llmaz_serverless.plan.settings import CronWindow, EventPrewarm, Service
+from llmaz_serverless.plan.simulate import Outcome, event_windows, simulate_keda
 from llmaz_serverless.plan.values import ModelPlan
 from llmaz_serverless.trace.model import Arrival, Trace
 
@@ -95,13 +95,17 @@ def plan(
     grid: GridSpec | None,
     price: float | None = None,
     only: str | None = None,
+    prewarms: list[EventPrewarm] | None = None,
 ) -> PlanResult:
     began = time.perf_counter()
     pairs, unmatched = match_models(trace, models, only)
     results, simulated = [], 0
     end = trace.duration + 1.0
     for model, arrivals in pairs:
-        given = simulate_keda(arrivals, model.scaling, service, trace.start_epoch, end, timeline=True)
+        events = event_windows(trace.events, prewarms or [], (model.name, model.served_name))
+        given = simulate_keda(
+            arrivals, model.scaling, service, trace.start_epoch, end, timeline=True, prewarm=events
+        )
         simulated += 1
         result = ModelResult(model, arrivals, given)
         if grid is not None:
@@ -111,13 +115,15 @@ def plan(
                 found = prewarm.candidates(arrivals, trace.start_epoch)
                 windows += tuple(w for w in found if (w.start, w.end) not in named)
             cands: list[Candidate] = candidates(model.scaling, grid.cooldowns, grid.min_replicas, windows)
-            result.scored = evaluate(arrivals, model.scaling, service, cands, targets, trace.start_epoch)
+            result.scored = evaluate(
+                arrivals, model.scaling, service, cands, targets, trace.start_epoch, events
+            )
             simulated += len(cands)
             result.chosen = recommend(result.scored)
             if result.chosen is not None:
                 result.chosen_timeline = simulate_keda(
                     arrivals, result.chosen.candidate.apply(model.scaling), service, trace.start_epoch, end,
-                    timeline=True,
+                    timeline=True, prewarm=events,
                 )  # fmt: skip
         results.append(result)
     return PlanResult(

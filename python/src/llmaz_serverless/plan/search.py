@@ -98,11 +98,13 @@ def evaluate(
     grid: list[Candidate],
     targets: Targets,
     start_epoch: float | None,
+    events: tuple[tuple[float, float, int], ...] = (),
 ) -> list[Scored]:
+    """Every candidate simulated; `events`: the model's event pre-warm windows (the same for all)."""
     scored = []
     service = service_times(arrivals, svc)
     for c in grid:
-        outcome = simulate_keda(arrivals, c.apply(given), svc, start_epoch, service_s=service)
+        outcome = simulate_keda(arrivals, c.apply(given), svc, start_epoch, service_s=service, prewarm=events)
         scored.append(Scored(c, outcome, targets.misses(outcome)))
     mark_frontier(scored)
     return scored

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llmaz_serverless.events.patterns import Pattern
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -95,3 +97,15 @@ class Service:
         p = self.default_prompt_tokens if prompt_tokens is None else prompt_tokens
         o = self.default_output_tokens if output_tokens is None else output_tokens
         return self.ttft + self.prefill_per_token * p + self.itl * o
+
+
+@dataclass(frozen=True)
+class EventPrewarm:
+    """A `prewarm` action of an enabled event rule: matching events keep `models` at >= `replicas`
+    for `window` seconds (the chart's metrics-api trigger on GET /v1/prewarm/<model>)."""
+
+    rule: str
+    pattern: Pattern
+    models: tuple[str, ...]
+    replicas: int
+    window: float

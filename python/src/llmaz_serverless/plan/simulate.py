@@ -13,11 +13,12 @@ import heapq
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from llmaz_serverless.plan.cron import active_intervals
-from llmaz_serverless.plan.settings import Direction, Scaling, Service
+from llmaz_serverless.plan.settings import Direction, EventPrewarm, Scaling, Service
 from llmaz_serverless.trace.model import Arrival
 
 # The add-on's external scaler pushes "active" to KEDA every 200 ms (StreamIsActive), so a
@@ -193,14 +194,21 @@ def simulate_keda(
     end: float | None = None,
     timeline: bool = False,
     service_s: list[float] | None = None,
+    prewarm: tuple[tuple[float, float, int], ...] = (),
 ) -> Outcome:
     """The cluster's loop: HTTP add-on metric and push, KEDA activation/cooldown, the HPA.
 
     `service_s`: `service_times(arrivals, svc)`, when the caller simulates the same trace many times.
+    `prewarm`: event pre-warm windows (from, to, replicas) of this model (`event_windows`).
     """
     times = [a.t for a in arrivals]
     end = max(end if end is not None else 0.0, (times[-1] if times else 0.0) + 1.0)
-    cron = active_intervals(s.cron, start_epoch, end) if s.cron else ()
+    # Cron windows and event pre-warm windows act alike: a trigger that is active, with a metric of
+    # `replicas` against a target of 1, while the window is open.
+    windows = [
+        (lo, hi, w.desired) for lo, hi, w in (active_intervals(s.cron, start_epoch, end) if s.cron else ())
+    ]
+    windows += prewarm
     pool = _Pool(0.0, timeline)
     hpa = _Hpa(s)
     flight = _Requests()
@@ -212,7 +220,7 @@ def simulate_keda(
     i, n = 0, len(arrivals)
 
     def cron_desired(now: float) -> int:
-        return max((w.desired for lo, hi, w in cron if lo <= now < hi), default=0)
+        return max((desired for lo, hi, desired in windows if lo <= now < hi), default=0)
 
     # The state the trace starts in: a floor, or a pre-warm window already open, is up and Ready.
     initial = max(s.min_replicas if s.idle_replicas is None else 0, cron_desired(0.0))
@@ -313,3 +321,17 @@ def simulate_keda(
             hpa_next += HPA_SYNC
     billed = pool.close(end)
     return Outcome(n, billed, cold, waits, timeouts, pool.peak, pool.ups_from_zero, end, pool.timeline or [])
+
+
+def event_windows(
+    events: list[tuple[float, dict[str, Any]]], prewarms: list[EventPrewarm], model: tuple[str, ...]
+) -> tuple[tuple[float, float, int], ...]:
+    """(from, to, replicas) for every event that an enabled rule's pre-warm action matches for `model`
+    (its name or servedName). The gateway moves a window's end to `event + window`, never earlier,
+    so overlapping windows of one rule simply overlap here; the floor is the largest open one."""
+    out = []
+    for t, event in events:
+        for p in prewarms:
+            if any(m in p.models for m in model) and p.pattern.matches(event):
+                out.append((t, t + p.window, p.replicas))
+    return tuple(out)

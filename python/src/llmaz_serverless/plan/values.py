@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmaz_serverless.plan.settings import DEFAULT_DOWN, DEFAULT_UP, CronWindow, Direction, Policy, Scaling
+from llmaz_serverless.events.rules import EventRule
+from llmaz_serverless.plan.settings import (
+    DEFAULT_DOWN,
+    DEFAULT_UP,
+    CronWindow,
+    Direction,
+    EventPrewarm,
+    Policy,
+    Scaling,
+)
 from llmaz_serverless.toolpaths import chart_dir
 from llmaz_serverless.values.loader import LoadedValues, MarkTree, load_file
 from llmaz_serverless.values.merge import merge_values
@@ -128,12 +137,41 @@ def _chart_layer(layer: LoadedValues) -> LoadedValues:
     return LoadedValues(sub, layer.marks.children.get(SUBCHART_KEY, MarkTree()), layer.source)
 
 
+def _merged(files: list[Path], set_values: list[str] | None, chart: Path | None) -> dict[str, Any]:
+    defaults = load_file((chart or chart_dir()) / "values.yaml")
+    return merge_values(defaults, [_chart_layer(load_file(f)) for f in files], set_values or []).data
+
+
+def load_event_prewarms(
+    files: list[Path], set_values: list[str] | None = None, chart: Path | None = None
+) -> list[EventPrewarm]:
+    """The pre-warm actions of the values' event rules, when `events.enabled` puts their trigger on
+    the ScaledObjects; rules that do not parse are left to `validate`."""
+    merged = _merged(files, set_values, chart)
+    if not _get(merged, "events", "enabled", default=False):
+        return []
+    out = []
+    for raw in merged.get("eventRules") or []:
+        try:
+            rule = EventRule.model_validate(raw)
+        except ValueError:
+            continue
+        if not rule.enabled:
+            continue
+        for action in rule.actions:
+            if action.prewarm is not None:
+                p = action.prewarm
+                out.append(
+                    EventPrewarm(rule.name, rule.compiled, tuple(p.models), p.replicas, float(p.window))
+                )
+    return out
+
+
 def load_models(
     files: list[Path], set_values: list[str] | None = None, chart: Path | None = None
 ) -> list[ModelPlan]:
     """Every model of the merged values, with its scaling; raises ValueError when there is none."""
-    defaults = load_file((chart or chart_dir()) / "values.yaml")
-    merged = merge_values(defaults, [_chart_layer(load_file(f)) for f in files], set_values or []).data
+    merged = _merged(files, set_values, chart)
     base = merged.get("modelDefaults") or {}
     out = []
     for index, entry in enumerate(merged.get("models") or []):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from llmaz_serverless.plan.planner import match_models
 from llmaz_serverless.plan.settings import Service
-from llmaz_serverless.plan.simulate import simulate_keda
-from llmaz_serverless.plan.values import load_models
+from llmaz_serverless.plan.simulate import event_windows, simulate_keda
+from llmaz_serverless.plan.values import load_event_prewarms, load_models
 from llmaz_serverless.trace.formats import read_trace
 from llmaz_serverless.values.rules import Model, load_seconds
 
@@ -31,6 +31,7 @@ def trace_warnings(
 ) -> list[str]:
     trace = read_trace(trace_path)
     models = load_models(values, set_values, chart)
+    prewarms = load_event_prewarms(values, set_values, chart)
     try:
         pairs, _ = match_models(
             trace, models, None if len({a.model for a in trace.arrivals}) > 1 else models[0].name
@@ -44,7 +45,10 @@ def trace_warnings(
             load, why = load_seconds(Model(model.index, model.name, {}, model.data))
         else:
             load, why = cold_start, "--cold-start"
-        o = simulate_keda(arrivals, model.scaling, Service(load), trace.start_epoch, trace.duration + 1.0)
+        events = event_windows(trace.events, prewarms, (model.name, model.served_name))
+        o = simulate_keda(
+            arrivals, model.scaling, Service(load), trace.start_epoch, trace.duration + 1.0, prewarm=events
+        )
         if o.cold_share > max_cold:
             out.append(
                 f"{trace_path}: warning: models[{model.index}] ({model.name}): on this trace, these settings "

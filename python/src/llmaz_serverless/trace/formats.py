@@ -9,7 +9,10 @@ The project's format (docs/design/planner.md#trace-format), one request per row 
 - `timestamp` (required): seconds (a number; any origin, e.g. epoch seconds) or an ISO 8601 time
   (`2026-12-06T14:28:04.805Z`; no offset means UTC);
 - `prompt_tokens`, `output_tokens` (optional, integers >= 0; empty when unknown);
-- `model` (optional): the OpenAI `model` name.
+- `model` (optional): the OpenAI `model` name;
+- `event` (optional): when set, the row is not a request but a CloudEvent the gateway received:
+  its `type` (CSV), or in JSONL an object of its attributes (`{"type": ..., "source": ...}`).
+  The planner opens the pre-warm windows of the event rules that match it.
 
 JSONL uses the same keys, one JSON object per line. The Azure trace
 (`TIMESTAMP,ContextTokens,GeneratedTokens`, times like `2023-11-16 18:15:46.6805900` in UTC)
@@ -34,6 +37,7 @@ AZURE_ATTRIBUTION = (
     "licensed CC-BY 4.0"
 )
 _COLUMNS = ("timestamp", "prompt_tokens", "output_tokens", "model")
+_EVENT = "event"
 # More than 6 fractional digits (the Azure trace has 7): Python's ISO parser takes at most 6.
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 
@@ -131,9 +135,26 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             yield where, obj
 
 
+def _event(value: Any, where: str) -> dict[str, Any] | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        return {"type": value}
+    raise TraceError(f"{where}: event {value!r} is neither a type nor an object; fix: write its type")
+
+
 def from_rows(name: str, rows: Iterable[tuple[str, dict[str, Any]]], azure: bool = False) -> Trace:
     keys = (*AZURE_COLUMNS, "model") if azure else _COLUMNS
-    stamped = [_row(raw, where, keys) for where, raw in rows]  # type: ignore[arg-type]
+    stamped, events = [], []
+    for where, raw in rows:
+        stamp, arrival = _row(raw, where, keys)  # type: ignore[arg-type]
+        event = _event(raw.get(_EVENT), where)
+        if event is None:
+            stamped.append((stamp, arrival))
+        else:
+            events.append((stamp, event))
     if not stamped:
         raise TraceError(f"{name}: no requests in the trace; fix: pass a trace with at least one row")
     stamped.sort(key=lambda pair: pair[0])
@@ -141,7 +162,10 @@ def from_rows(name: str, rows: Iterable[tuple[str, dict[str, Any]]], azure: bool
     arrivals = [Arrival(stamp - origin, a.prompt_tokens, a.output_tokens, a.model) for stamp, a in stamped]
     # Seconds since 1 Jan 2000 and later are taken for wall-clock times (cron windows can use them).
     start_epoch = origin if origin > 946_684_800 else None
-    return Trace(name, arrivals, start_epoch, attribution=AZURE_ATTRIBUTION if azure else "")
+    timed_events = sorted(((stamp - origin, e) for stamp, e in events), key=lambda pair: pair[0])
+    return Trace(
+        name, arrivals, start_epoch, attribution=AZURE_ATTRIBUTION if azure else "", events=timed_events
+    )
 
 
 def read_trace(path: str | Path) -> Trace:
@@ -162,10 +186,13 @@ def write_trace(trace: Trace, path: str | Path) -> Path:
     path = Path(path)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(_COLUMNS)
+        writer.writerow((*_COLUMNS, _EVENT) if trace.events else _COLUMNS)
         for a in trace.arrivals:
             writer.writerow([
                 f"{a.t:.3f}", "" if a.prompt_tokens is None else a.prompt_tokens,
                 "" if a.output_tokens is None else a.output_tokens, a.model or "",
             ])  # fmt: skip
+        # CSV keeps an event's type only (the column the planner's patterns mostly test).
+        for t, event in trace.events:
+            writer.writerow([f"{t:.3f}", "", "", "", str(event.get("type", ""))])
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,9 @@ class Trace:
     transforms: list[str] = field(default_factory=list)
     # Attribution the source asks for (the Azure trace's CC-BY 4.0), carried into reports.
     attribution: str = ""
+    # CloudEvents seen beside the requests (rows with an `event`): (seconds, attributes such as
+    # `type`). The planner opens the pre-warm windows of matching event rules; the replay skips them.
+    events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -41,4 +45,5 @@ class Trace:
 
     def describe(self) -> str:
         steps = ", ".join(self.transforms) if self.transforms else "as recorded"
-        return f"{self.name} ({len(self.arrivals)} requests over {self.duration:.0f} s; {steps})"
+        events = f", {len(self.events)} events" if self.events else ""
+        return f"{self.name} ({len(self.arrivals)} requests{events} over {self.duration:.0f} s; {steps})"

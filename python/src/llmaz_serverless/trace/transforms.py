@@ -71,13 +71,15 @@ def apply(trace: Trace, t: Transforms) -> Trace:
     if t.speedup <= 0:
         raise ValueError(f"--speedup {t.speedup}: expected a factor above 0, e.g. 2")
     arrivals = trace.arrivals
+    events = trace.events
     steps = list(trace.transforms)
     start_epoch = trace.start_epoch
     if t.window is not None:
         lo, hi = t.window
         arrivals = [a for a in arrivals if lo <= a.t < hi]
+        events = [(at, e) for at, e in events if lo <= at < hi]
         steps.append(f"window {lo:g}s..{hi:g}s")
-    if t.thin < 1:
+    if t.thin < 1:  # requests only: an event stands for a user action, not for load
         rng = random.Random(t.seed)
         arrivals = [a for a in arrivals if rng.random() < t.thin]
         steps.append(f"thinned to {t.thin:g} (seed {t.seed})")
@@ -89,13 +91,15 @@ def apply(trace: Trace, t: Transforms) -> Trace:
     if start_epoch is not None:
         start_epoch += origin
     arrivals = [replace(a, t=(a.t - origin) / t.speedup) for a in arrivals]
+    events = [((at - origin) / t.speedup, e) for at, e in events]
     if t.speedup != 1:
         steps.append(f"sped up x{t.speedup:g}")
         start_epoch = None  # sped-up times are no longer wall-clock times
     if t.gap_every is not None:
         arrivals = [replace(a, t=a.t + int(a.t // t.gap_every) * t.gap_length) for a in arrivals]
+        events = [(at + max(0, int(at // t.gap_every)) * t.gap_length, e) for at, e in events]
         steps.append(f"{t.gap_length:g}s idle gap after every {t.gap_every:g}s")
-    return Trace(trace.name, arrivals, start_epoch, steps, trace.attribution)
+    return Trace(trace.name, arrivals, start_epoch, steps, trace.attribution, events)
 
 
 def rate(arrivals: list[Arrival]) -> float:

@@ -128,3 +128,13 @@ def test_the_rate_metric_keeps_the_model_active_for_its_window() -> None:
     out = simulate_keda(_at(0.0), s, SVC, end=400.0, timeline=True)
     # Active until the arrival leaves the 120 s window, then the 60 s cooldown.
     assert out.timeline[-1] == (pytest.approx(120.0 + 60.0 + PUSH_INTERVAL), 0)
+
+
+def test_an_event_prewarm_window_wakes_the_model_at_the_next_poll() -> None:
+    # An event at 5 s opens a 120 s window for 1 replica; KEDA polls the trigger every 15 s.
+    window = ((5.0, 125.0, 1),)
+    out = simulate_keda(_at(60.0), BASE, SVC, end=200.0, timeline=True, prewarm=window)
+    assert out.timeline[1] == (15.0, 1)  # up at the first poll, Ready at 45 s
+    assert out.cold_requests == 0
+    without = simulate_keda(_at(60.0), BASE, SVC, end=200.0)
+    assert without.cold_requests == 1

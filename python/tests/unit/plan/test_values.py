@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from llmaz_serverless.plan.settings import Policy
-from llmaz_serverless.plan.values import load_models
+from llmaz_serverless.plan.values import load_event_prewarms, load_models
 
 
 def test_example_values_with_chart_defaults(repo: Path) -> None:
@@ -49,3 +49,13 @@ def test_stack_chart_values_are_read_under_their_subchart_key(repo: Path) -> Non
     assert (model.name, model.served_name) == ("emu", "emu-chat")
     assert (s.cooldown, s.polling_interval, s.max_replicas, s.down.window) == (90.0, 5.0, 3, 30.0)
     assert s.down.policies == (Policy("Pods", 1, 15),)
+
+
+def test_event_prewarm_rules_are_read_when_events_are_enabled(repo: Path, tmp_path: Path) -> None:
+    (p,) = load_event_prewarms([repo / "manifests/e2e/values-emulator.yaml"])
+    assert (p.rule, p.models, p.replicas, p.window) == ("ui-session-opened", ("emu",), 1, 180.0)
+    assert p.pattern.matches({"type": "com.example.chatui.session.opened"})
+    assert not p.pattern.matches({"type": "other"})
+    off = tmp_path / "off.yaml"
+    off.write_text("llmaz-serverless:\n  events:\n    enabled: false\n")
+    assert load_event_prewarms([repo / "manifests/e2e/values-emulator.yaml", off]) == []

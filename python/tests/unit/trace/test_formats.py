@@ -73,3 +73,18 @@ def test_bad_input_names_line_field_and_fix(tmp_path: Path, content: str, expect
     with pytest.raises(TraceError, match="fix:") as err:
         read_trace(path)
     assert expected in str(err.value)
+
+
+def test_event_rows_are_events_not_requests(tmp_path: Path) -> None:
+    csv_path = tmp_path / "t.csv"
+    csv_path.write_text(
+        "timestamp,prompt_tokens,output_tokens,model,event\n5,,,,com.example.opened\n10,1,2,m,\n"
+    )
+    trace = read_trace(csv_path)
+    assert [(a.t, a.model) for a in trace.arrivals] == [(0.0, "m")]
+    assert trace.events == [(-5.0, {"type": "com.example.opened"})]  # before the first request
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text('{"timestamp": 1, "event": {"type": "a", "source": "ui"}}\n{"timestamp": 2}\n')
+    assert read_trace(jsonl).events == [(-1.0, {"type": "a", "source": "ui"})]
+    again = read_trace(write_trace(trace, tmp_path / "out.csv"))
+    assert again.events == trace.events and len(again.arrivals) == 1

@@ -50,3 +50,13 @@ def test_parsers_and_errors() -> None:
         apply(_trace([0, 1]), Transforms(thin=0))
     with pytest.raises(ValueError, match="no request left"):
         apply(_trace([0, 1]), Transforms(window=(5, 6)))
+
+
+def test_events_follow_window_speedup_and_gaps_but_are_never_thinned() -> None:
+    trace = _trace([float(i) for i in range(100)])
+    trace.events = [(10.0, {"type": "a"}), (70.0, {"type": "b"}), (500.0, {"type": "c"})]
+    out = apply(trace, Transforms(window=(0, 100), thin=0.5, seed=3, gap_every=60, gap_length=30))
+    origin = out.arrivals[0].t  # the first kept request is t = 0; events move with it
+    assert [e["type"] for _, e in out.events] == ["a", "b"]
+    assert out.events[1][0] - out.events[0][0] == 60.0 + 30.0  # b is after the 60 s mark: shifted
+    assert origin == 0.0
