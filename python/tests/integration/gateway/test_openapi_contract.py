@@ -2,10 +2,10 @@
 
 A real gateway on loopback in front of a real emulator, real Redis, a real async
 worker (so queued jobs run while the status routes are probed) and a filesystem
-object store (so uploads and payloads by reference run). schemathesis generates requests from the served document, valid
-and invalid, and checks every answer: no 5xx, every status and header documented,
-bodies matching their schemas, valid requests accepted, invalid ones refused,
-`Allow` on every 405. The run must end with no failure at all.
+object store (so uploads and payloads by reference run). schemathesis generates
+requests from the served document, valid and invalid, and checks every answer:
+no 5xx, every status and header documented, bodies matching their schemas, valid
+requests accepted, invalid ones refused, `Allow` on every 405. The run must end with no failure at all.
 """
 
 from __future__ import annotations
