@@ -91,6 +91,26 @@ def test_validate_agrees_with_the_chart_on_every_shipped_values_file(values: Pat
     assert_agree(values)
 
 
+REPO = CHART.parent.parent
+# Stack-chart values (e2e installs, the stack's ci/): the part our chart sees is
+# their `llmaz-serverless:` section, which the e2e harness passes on as it is.
+STACK_VALUE_FILES = [
+    *sorted((REPO / "manifests" / "e2e").glob("values-*.yaml")),
+    *sorted((REPO / "charts" / "llmaz-serverless-stack" / "ci").glob("*.yaml")),
+]
+
+
+@pytest.mark.parametrize(
+    "values", STACK_VALUE_FILES, ids=[f"{p.parent.name}/{p.name}" for p in STACK_VALUE_FILES]
+)
+def test_validate_agrees_with_the_chart_on_the_stack_values_sections(values: Path, tmp_path: Path) -> None:
+    section = yaml.safe_load(values.read_text(encoding="utf-8")).get("llmaz-serverless") or {}
+    part = tmp_path / values.name
+    part.write_text(yaml.safe_dump(section), encoding="utf-8")
+    assert_agree(part)
+    assert validate_values([part], CHART).errors == [], f"{values}: the shipped install must be valid"
+
+
 def _chart_rule_ids() -> set[str]:
     return set(RULE_ID.findall((CHART / "templates" / "_validate.tpl").read_text(encoding="utf-8")))
 
