@@ -10,7 +10,10 @@ Used as context managers:
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -19,6 +22,18 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies, even by SIGKILL (Linux only).
+
+    The kernel ties this to the thread that started the child, so only start
+    such children from a thread that lives as long as the launcher (its main thread).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ServerNotInstalledError(RuntimeError):
@@ -62,10 +77,12 @@ class LocalServer:
     binary = ""
     startup_timeout = 20.0
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, orphan_safe: bool = False) -> None:
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix=f"llmaz-{self.binary}-"))
         self.proc: subprocess.Popen[bytes] | None = None
+        # Stop the server when its launcher dies, even by SIGKILL, so `make up` leaves nothing behind.
+        self.orphan_safe = orphan_safe
 
     def command(self, path: str) -> list[str]:
         raise NotImplementedError
@@ -81,7 +98,10 @@ class LocalServer:
                 f"{self.binary} is not installed; run `make system-deps` (Debian package)"
             )
         log = open(self.dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(self.command(path), stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        self.proc = subprocess.Popen(
+            self.command(path), stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+            preexec_fn=die_with_parent if self.orphan_safe else None,
+        )  # fmt: skip
         try:
             self.ready()
         except Exception:

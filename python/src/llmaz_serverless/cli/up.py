@@ -140,7 +140,7 @@ def start_redis(stack: Stack) -> None:
     if parts.hostname not in _LOOPBACK or not parts.port:
         raise UpError(f"redis.url {url} does not answer and is not a loopback host:port up could start")
     try:
-        stack.redis_server = RedisServer(port=parts.port).start()
+        stack.redis_server = RedisServer(port=parts.port, orphan_safe=True).start()
     except (ServerNotInstalledError, RuntimeError, TimeoutError) as err:
         raise UpError(f"redis-server on port {parts.port} (redis.url {url}) did not start: {err}") from err
     stack.redis_note = f"started (pid {stack.redis_server.proc.pid if stack.redis_server.proc else '?'})"

@@ -19,10 +19,7 @@ Every process logs to RUN_DIR/logs/ and is stopped (SIGTERM, then SIGKILL) on ex
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import importlib.util
-import signal
 import subprocess
 import sys
 import time
@@ -35,9 +32,7 @@ import httpx
 import yaml
 
 from llmaz_serverless.loadtest.scaler import STATE_PATH
-from llmaz_serverless.localserver import RedisServer, free_port, stop_process, wait_for_port
-
-_PR_SET_PDEATHSIG = 1
+from llmaz_serverless.localserver import RedisServer, die_with_parent, free_port, stop_process, wait_for_port
 
 
 @dataclass
@@ -86,12 +81,6 @@ class LocalModelOptions:
             "--target-concurrency", str(self.target_concurrency), "--scale-to-zero-after", str(self.idle),
             "--scale-down-after", str(self.scale_down_after), "--", *self.replica_args(),
         ]  # fmt: skip
-
-
-def die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the parent dies, even by SIGKILL (Linux only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ManagedProcess:

@@ -161,6 +161,22 @@ def test_up_runs_its_printed_async_and_events_examples_and_ctrl_c_leaves_nothing
     assert not any(_listening(p) for p in ports)
 
 
+def test_a_killed_up_takes_redis_gateway_and_worker_with_it(tmp_path):
+    """SIGKILL gives up no chance to clean up: the kernel stops its children (PR_SET_PDEATHSIG)."""
+    ports = tuple(free_port() for _ in range(5))
+    proc, out = _start_up(tmp_path, _config(*ports), start_new_session=True)
+    assert "the local stack is running" in out, out
+    children = [pid for pid in _session_members(proc.pid) if pid != proc.pid]
+    assert len(children) >= 3, children  # redis-server, gateway, worker
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 20
+    while _session_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _session_members(proc.pid) == []
+    assert not any(_listening(p) for p in ports)
+
+
 def test_up_refuses_config_naming_unknown_emulator_model(tmp_path):
     path = tmp_path / "runtime.yaml"
     path.write_text(
