@@ -24,6 +24,7 @@ python/tests/charts/test_validate_parity.py. Called from templates/validate.yaml
   "cooldownCoversColdStart"
   "prewarmCoversColdStart"
   "scalingModifiers"
+  "modifiersTriggers"
   "zeroNeedsWakeTrigger"
   "prometheusSignals"
   "uniqueCronNames"
@@ -290,6 +291,57 @@ models[{{ .i }}].scaling.scalingModifiers: KEDA applies fallback with scalingMod
 {{- end -}}
 
 {{/*
+The async triggers of a merged model ({root, m} in, a YAML list out): Redis
+has queue (backlog) and inflight (pending entries); NATS counts both in queue.
+*/}}
+{{- define "llmaz-serverless.validateValues.queueTriggers" -}}
+{{- if not .m.async.enabled -}}
+{{- toYaml list -}}
+{{- else if eq .root.Values.worker.broker "nats" -}}
+{{- toYaml (list "queue") -}}
+{{- else -}}
+{{- toYaml (list "queue" "inflight") -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+KEDA refuses a formula that names a trigger the ScaledObject does not have.
+The names a model has follow templates/models/scaledobject.yaml: http always;
+waiting/kvcache with Prometheus on, the signal on and a query (its own or the
+backend's); the async triggers; prewarm when an event rule pre-warms it;
+cron_<name> per window. Only the chart's own trigger words are checked.
+*/}}
+{{- define "llmaz-serverless.validateValues.modifiersTriggers" -}}
+{{- $root := . -}}
+{{- $prewarmed := include "llmaz-serverless.events.prewarmModels" . | fromYamlArray -}}
+{{- $words := list "http" "waiting" "kvcache" "queue" "inflight" "prewarm" -}}
+{{- range (include "llmaz-serverless.validateValues.allModels" . | fromYamlArray) -}}
+{{- $m := .m -}}
+{{- $sm := .m.scaling.scalingModifiers -}}
+{{- if and .m.enabled $sm.enabled (kindIs "string" $sm.formula) $sm.formula -}}
+{{- $has := concat (list "http") (include "llmaz-serverless.validateValues.queueTriggers" (dict "root" $root "m" .m) | fromYamlArray) -}}
+{{- if $root.Values.prometheus.enabled -}}
+{{- range $signal := list "waiting" "kvCache" -}}
+{{- $cfg := index $m.scaling.prometheus $signal -}}
+{{- if and $cfg.enabled (include "llmaz-serverless.model.promQuery" (dict "root" $root "model" $m "signal" $signal)) -}}
+{{- $has = append $has (lower $signal) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if has .m.name $prewarmed }}{{ $has = append $has "prewarm" }}{{ end -}}
+{{- range .m.scaling.cron }}{{ $has = append $has (printf "cron_%s" (replace "-" "_" (toString .name))) }}{{ end -}}
+{{- $missing := list -}}
+{{- range (regexFindAll "[A-Za-z_][A-Za-z0-9_]*" $sm.formula -1) -}}
+{{- if and (or (has . $words) (hasPrefix "cron_" .)) (not (has . $has)) }}{{ $missing = append $missing . }}{{ end -}}
+{{- end -}}
+{{- if $missing }}
+models[{{ .i }}].scaling.scalingModifiers.formula: names {{ $missing | uniq | sortAlpha | join ", " }}, which this model's ScaledObject does not have (it has {{ $has | uniq | sortAlpha | join ", " }}) (got "{{ $sm.formula }}"); fix: use only the triggers it has, or turn on what renders the missing ones. [scaling/modifiers-unknown-trigger]
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 At zero a model exports no metrics, so only the http route, the async queue
 (queue, inflight) or a cron window (cron_<name>) can wake it; a formula that
 names none of them keeps it at zero. The formula language reads "-" as
@@ -300,7 +352,7 @@ subtraction, so a cron trigger is cron_<name with _ for ->.
 {{- $sm := .m.scaling.scalingModifiers -}}
 {{- if and .m.enabled $sm.enabled (kindIs "string" $sm.formula) $sm.formula (include "llmaz-serverless.validateValues.scalesToZero" .m) -}}
 {{- $wake := list "http" -}}
-{{- if .m.async.enabled }}{{ $wake = concat $wake (list "queue" "inflight") }}{{ end -}}
+{{- if .m.async.enabled }}{{ $wake = concat $wake (include "llmaz-serverless.validateValues.queueTriggers" (dict "root" $ "m" .m) | fromYamlArray) }}{{ end -}}
 {{- range .m.scaling.cron }}{{ $wake = append $wake (printf "cron_%s" (replace "-" "_" (toString .name))) }}{{ end -}}
 {{- $words := regexFindAll "[A-Za-z_][A-Za-z0-9_-]*" $sm.formula -1 -}}
 {{- $woken := false -}}

@@ -225,6 +225,37 @@ MUTATIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "minReplicaCount": st.integers(0, 1),
         }
     ).map(lambda s: {"a": {"scaling": s}}),
+    # Which trigger names a formula may use depends on the broker, async, Prometheus and event rules.
+    "triggers": st.fixed_dictionaries(
+        {
+            "formula": st.sampled_from(
+                ["max(http, inflight)", "max(http, queue, inflight)", "max(http, prewarm)", "http + kvcache"]
+            ),
+            "broker": st.sampled_from(["redis", "nats"]),
+            "async": st.booleans(),
+            "prometheus": st.booleans(),
+            "prewarm": st.booleans(),
+        }
+    ).map(
+        lambda t: {
+            "a": {
+                "backend": {"name": "vllm"},
+                "async": {"enabled": t["async"]},
+                "scaling": {"scalingModifiers": {"enabled": True, "formula": t["formula"]}},
+            },
+            "worker": {"enabled": True, "broker": t["broker"]},
+            "prometheus": {"enabled": t["prometheus"]},
+            "eventRules": [
+                {
+                    "name": "open",
+                    "pattern": {"type": ["com.example.opened"]},
+                    "actions": [{"prewarm": {"models": ["a"], "replicas": 1, "window": "15m"}}],
+                }
+            ]
+            if t["prewarm"]
+            else [],
+        }
+    ),
     "async": st.fixed_dictionaries(
         {"worker": st.booleans(), "async": st.booleans(), "grace": st.sampled_from([119, 120, 121, 900])}
     ).map(

@@ -21,6 +21,7 @@ from llmaz_serverless.values.rules import (
     _int0,
     _list,
     duration_seconds,
+    model_trigger_names,
     rule,
 )
 
@@ -223,6 +224,57 @@ def _modifiers_fallback(ctx: RuleContext) -> Iterator[Finding]:
                 f"has metricType {metric} and target {target!r} while scaling.fallback is enabled",
                 None,
                 "use metricType AverageValue and a whole-number target, or disable scaling.fallback",
+                ERROR,
+            )
+
+
+def _prewarmed_models(ctx: RuleContext) -> set[str]:
+    """Models that enabled event rules pre-warm: each gets a `prewarm` trigger (events.prewarmModels)."""
+    if not ctx.get("events", "enabled"):
+        return set()
+    names: set[str] = set()
+    for entry in _list(ctx.get("eventRules")):
+        # As the chart: a rule without `enabled` is on, one with any falsy `enabled` (null too) is off.
+        if not isinstance(entry, dict) or ("enabled" in entry and not entry["enabled"]):
+            continue
+        for action in _list(entry.get("actions")):
+            prewarm = action.get("prewarm") if isinstance(action, dict) else None
+            if isinstance(prewarm, dict):
+                names |= {str(m) for m in _list(prewarm.get("models"))}
+    return names
+
+
+# The names the chart gives its triggers; a formula word among them must be one this model renders.
+_TRIGGER_WORDS = frozenset({"http", "waiting", "kvcache", "queue", "inflight", "prewarm"})
+
+
+# chart: modifiersTriggers
+@rule(
+    "scaling/modifiers-unknown-trigger",
+    "scalingModifiers formula names a trigger the model does not have",
+    "KEDA refuses a ScaledObject whose formula names a trigger it does not have. Which triggers a model "
+    "has depends on its settings: waiting/kvcache need Prometheus and a query, queue needs async, "
+    "inflight needs async on Redis (NATS counts queued and in-flight jobs in one trigger, queue), "
+    "prewarm needs an event rule that pre-warms the model, cron_<name> a cron window.",
+)
+def _modifiers_unknown_trigger(ctx: RuleContext) -> Iterator[Finding]:
+    prewarmed = _prewarmed_models(ctx)
+    for model in ctx.models():
+        modifiers = model.get("scaling", "scalingModifiers", default={})
+        formula = modifiers.get("formula") if isinstance(modifiers, dict) else None
+        if not isinstance(modifiers, dict) or not modifiers.get("enabled") or not isinstance(formula, str):
+            continue
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", formula))
+        has = model_trigger_names(ctx, model, prewarmed)
+        missing = sorted(w for w in words if (w in _TRIGGER_WORDS or w.startswith("cron_")) and w not in has)
+        if missing:
+            yield ctx.finding(
+                model,
+                ("scaling", "scalingModifiers", "formula"),
+                f"names {', '.join(missing)}, which this model's ScaledObject does not have "
+                f"(it has {', '.join(sorted(has))})",
+                formula,
+                "use only the triggers it has, or turn on what renders the missing ones",
                 ERROR,
             )
 

@@ -426,16 +426,40 @@ def _idle(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _wake_triggers(model: Model) -> set[str]:
-    """Trigger names (as the chart names them) that can move a model from zero to one."""
-    names = {"http"}  # external-push: every model has a route
-    if model.get("async", "enabled"):
-        names |= {"queue", "inflight"}
+def _cron_trigger_names(model: Model) -> set[str]:
+    names = set()
     for entry in _list(model.get("scaling", "cron")):
         if isinstance(entry, dict) and entry.get("name") is not None:
             # The chart names cron triggers cron_<name> with dashes as underscores,
             # because the formula language reads "-" as subtraction.
             names.add("cron_" + str(entry["name"]).replace("-", "_"))
+    return names
+
+
+def queue_trigger_names(ctx: RuleContext, model: Model) -> set[str]:
+    """The async triggers: Redis has queue (backlog) and inflight (pending); NATS one count for both."""
+    if not model.get("async", "enabled"):
+        return set()
+    return {"queue"} if ctx.get("worker", "broker") == "nats" else {"queue", "inflight"}
+
+
+def _wake_triggers(ctx: RuleContext, model: Model) -> set[str]:
+    """Trigger names (as the chart names them) that can move a model from zero to one."""
+    # external-push: every model has a route
+    return {"http"} | queue_trigger_names(ctx, model) | _cron_trigger_names(model)
+
+
+def model_trigger_names(ctx: RuleContext, model: Model, prewarmed: set[str]) -> set[str]:
+    """Every trigger name the model's ScaledObject renders (templates/models/scaledobject.yaml)."""
+    names = {"http"} | queue_trigger_names(ctx, model) | _cron_trigger_names(model)
+    if ctx.get("prometheus", "enabled"):
+        for signal in ("waiting", "kvCache"):
+            query = model.get("scaling", "prometheus", signal, "query")
+            has_query = bool(query) or signal in BACKEND_SIGNALS.get(model.backend, set())
+            if model.get("scaling", "prometheus", signal, "enabled") and has_query:
+                names.add(signal.lower())
+    if model.name in prewarmed:
+        names.add("prewarm")
     return names
 
 
@@ -453,7 +477,7 @@ def _zero_without_wake(ctx: RuleContext) -> Iterator[Finding]:
         if not isinstance(formula, str) or not formula:
             continue  # an empty formula is scaling/modifiers-formula-empty
         words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", formula))
-        wake = _wake_triggers(model)
+        wake = _wake_triggers(ctx, model)
         if not words & wake:
             yield ctx.finding(
                 model,

@@ -75,6 +75,18 @@ CASES: dict[str, tuple[str, str, str]] = {
         "models:\n" + model("a", "    scaling: {scalingModifiers: {enabled: true}}\n"),
         "models[0].scaling.scalingModifiers.formula: is empty while scalingModifiers is enabled",
     ),
+    "scaling/modifiers-unknown-trigger": (
+        "worker: {enabled: true, broker: nats}\nmodels:\n"
+        + model(
+            "a", ASYNC + "    scaling: {scalingModifiers: {enabled: true, formula: 'max(http, queue)'}}\n"
+        ),
+        "worker: {enabled: true, broker: nats}\nmodels:\n"
+        + model(
+            "a", ASYNC + "    scaling: {scalingModifiers: {enabled: true, formula: 'max(queue, inflight)'}}\n"
+        ),
+        "user.yaml:6: error: models[0].scaling.scalingModifiers.formula: names inflight, which this model's "
+        "ScaledObject does not have (it has http, queue)",
+    ),
     "scaling/modifiers-fallback-needs-average-value": (
         "models:\n"
         + model(
