@@ -155,6 +155,14 @@ def _required_only(subschemas: Sequence[Any]) -> list[list[str]] | None:
     return groups
 
 
+# Keys that moved in an earlier release: the fix names their new place instead of "remove it".
+# The chart owns these now and writes them into the runtime config itself.
+MOVED_KEYS: dict[tuple[str, ...], str] = {
+    ("worker", "config", "broker"): "worker.broker",
+    ("worker", "config", "nats"): "worker.nats",
+}
+
+
 def _join(names: Iterable[str]) -> str:
     return ", ".join(names)
 
@@ -172,7 +180,10 @@ def explain(error: ValidationError) -> list[Explanation]:
         out = []
         for key in _unexpected_keys(instance, schema):
             guess = did_you_mean(str(key), allowed)
-            if guess:
+            moved = MOVED_KEYS.get(tuple(str(p) for p in (*path, key)))
+            if moved:
+                fix = f"this setting moved to `{moved}`: set it there"
+            elif guess:
                 fix = f"did you mean `{guess}`?"
             elif allowed:
                 fix = f"remove it; allowed keys here: {_join(allowed)}"

@@ -108,3 +108,14 @@ def test_ignore_skips_a_rule_when_named_like_skip_rule(tmp_path: Path) -> None:
     out = cli("-f", str(values), "--ignore", "scaling/max-below-min")
     assert out.returncode == 0, out.stdout
     assert "[scaling/max-below-min]" not in out.stdout
+
+
+def test_a_moved_key_names_its_new_place_when_set_where_it_was(tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    old.write_text("worker:\n  config:\n    broker: nats\n", encoding="utf-8")
+    out = cli("-f", str(old))
+    assert out.returncode == 1
+    assert (
+        f'{old}:3: error: worker.config.broker: unknown key (got "broker"); '
+        "fix: this setting moved to `worker.broker`: set it there [schema]"
+    ) in out.stdout.splitlines()
