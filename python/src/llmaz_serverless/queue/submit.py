@@ -211,11 +211,11 @@ class Submitter:
         location = options.get("inputLocation")
         job_id = job_id or new_job_id()
         if location is not None:
-            extra = sorted(k for k in body if k not in ("model", ASYNC_KEY))
-            if extra:
+            beside = sorted(k for k in body if k not in ("model", ASYNC_KEY))
+            if beside:
                 raise _bad(
                     f"give the request either inline or by `async.inputLocation`, not both "
-                    f"(found `{extra[0]}` beside inputLocation)",
+                    f"(found `{beside[0]}` beside inputLocation)",
                     "async.inputLocation",
                 )
             size = await self._check_location(location)

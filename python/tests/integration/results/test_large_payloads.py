@@ -128,3 +128,20 @@ async def test_job_is_refused_at_submit_when_the_referenced_payload_does_not_exi
             await client.submit({"model": "m", "async": {"inputLocation": f"file://{root}/payloads/x.json"}})
     assert caught.value.param == "async.inputLocation"
     assert "upload it first" in caught.value.message
+
+
+async def test_event_tracing_fields_are_kept_on_the_job_when_the_payload_is_given_by_reference(
+    redis_url: str, tmp_path: Path
+) -> None:
+    # The event intake passes its event id as `extra`; a body by reference once lost it.
+    doc = runtime_config(redis_url, {"m": "http://127.0.0.1:9"}, {
+        "metricsPort": 0, "objectStore": {"type": "filesystem", "root": str(tmp_path / "pvc")},
+    })  # fmt: skip
+    async with Client(doc) as client:
+        location = await _upload(client, {"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        done = await client.submitter.submit(
+            "chat", {"model": "m", "async": {"inputLocation": location}}, tenant="default",
+            extra={"eventId": "e1", "rule": "r"},
+        )  # fmt: skip
+    assert done.job.input_location == location
+    assert done.job.extra == {"eventId": "e1", "rule": "r"}
