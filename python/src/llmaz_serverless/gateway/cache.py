@@ -175,6 +175,8 @@ class ResponseCache:
             return None
         if raw is None:
             return None
+        # Our clients leave decode_responses off, so a value is bytes (redis-py types it bytes | str).
+        assert isinstance(raw, bytes)
         try:
             entry = CachedResponse.decode(raw)
         except ValueError:

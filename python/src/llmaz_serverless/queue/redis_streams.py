@@ -23,6 +23,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+from redis.typing import EncodableT, FieldT
 
 from llmaz_serverless.queue.broker import Broker, Delivery, QueueDepth
 from llmaz_serverless.queue.job import Job
@@ -118,7 +119,9 @@ class RedisStreamsBroker(Broker):
     async def enqueue_raw(self, stream: str, payload: bytes, **extra: str) -> str:
         # The group exists before the first entry, so KEDA reads a real lag at once.
         await self._ensure_group(stream)
-        entry_id = await self.client.xadd(stream, {"job": payload, **extra})
+        fields: dict[FieldT, EncodableT] = {"job": payload}
+        fields.update(extra.items())  # items(): redis-py's key type is a union a dict[str, ...] is not
+        entry_id = await self.client.xadd(stream, fields)
         return _s(entry_id)
 
     def _deliveries(self, stream: str, entries: list[Any], attempts: dict[str, int] | None) -> list[Delivery]:
@@ -148,6 +151,8 @@ class RedisStreamsBroker(Broker):
             count=max_count,
             block=max(1, int(block * 1000)),
         )
+        # The client speaks RESP2 (redis-py's default): [[stream, entries], ...], nothing on timeout.
+        assert reply is None or isinstance(reply, list)
         out: list[Delivery] = []
         for stream, entries in reply or []:
             out.extend(self._deliveries(_s(stream), entries, None))
@@ -225,7 +230,7 @@ class RedisStreamsBroker(Broker):
         if self.dead_letter_stream is None:
             await self.ack(delivery)
             return
-        fields = {
+        fields: dict[FieldT, EncodableT] = {
             "job": delivery.raw,
             "jobId": job_id or "",
             "error": error[:4000],
@@ -259,7 +264,7 @@ class RedisStreamsBroker(Broker):
         for stream in self.streams:
             await self._trim(stream)
             if self.consumer_gc_idle_ms is not None:
-                await self._forget_idle_consumers(stream)
+                await self._forget_idle_consumers(stream, self.consumer_gc_idle_ms)
 
     async def _trim(self, stream: str) -> None:
         """Drop entries every group has delivered and acknowledged."""
@@ -280,14 +285,14 @@ class RedisStreamsBroker(Broker):
         if floor and floor != "0-0":
             await self.client.xtrim(stream, minid=floor, approximate=True)
 
-    async def _forget_idle_consumers(self, stream: str) -> None:
+    async def _forget_idle_consumers(self, stream: str, idle_ms: int) -> None:
         try:
             consumers = await self.client.xinfo_consumers(stream, self.group)
         except ResponseError:
             return
         for c in consumers:
             name = _s(c["name"])
-            if name != self.consumer and int(c["pending"]) == 0 and int(c["idle"]) > self.consumer_gc_idle_ms:
+            if name != self.consumer and int(c["pending"]) == 0 and int(c["idle"]) > idle_ms:
                 await self.client.xgroup_delconsumer(stream, self.group, name)
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from llmaz_serverless.queue.job import Job
 
@@ -83,7 +84,7 @@ class StatusStore:
         return f"{self.key_prefix}status:{job_id}"
 
     async def create(self, job: Job, *, input_bytes: int | None = None) -> None:
-        fields: dict[str, str] = {
+        fields: dict[FieldT, EncodableT] = {
             "id": job.id,
             "model": job.model,
             "api": job.api,

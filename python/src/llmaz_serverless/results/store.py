@@ -64,6 +64,8 @@ class ResultStore:
     async def get(self, job_id: str, location: dict[str, Any]) -> bytes | None:
         if location.get("store") == "redis":
             data = await self.client.get(self.redis_key(job_id))
+            # Our clients leave decode_responses off, so a value is bytes (redis-py types it bytes | str).
+            assert data is None or isinstance(data, bytes)
             return bytes(data) if data is not None else None
         if self.objects is None:
             return None
