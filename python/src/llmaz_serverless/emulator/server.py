@@ -32,9 +32,7 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()
-    server = site._server
-    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
-    return runner, int(bound)
+    return runner, site.port  # the bound port once started (port 0 picks a free one)
 
 
 class EmulatorServer(ThreadedAppServer):

@@ -49,9 +49,7 @@ async def start_site(app: web.Application, settings: GatewaySettings) -> tuple[w
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=2048, reuse_address=True)
     await site.start()
-    server = site._server
-    port = server.sockets[0].getsockname()[1] if server is not None and server.sockets else settings.port
-    return runner, int(port)
+    return runner, site.port  # the bound port once started (settings.port 0 picks a free one)
 
 
 # Young-generation threshold: container allocations (net of frees) between
