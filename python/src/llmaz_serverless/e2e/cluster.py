@@ -133,9 +133,7 @@ class Cluster:
 
     def ready_model_pods(self, model_label: str) -> list[dict[str, Any]]:
         pods = self.get("pods", selector=f"llmaz.io/model-name={model_label}")["items"]
-        return [
-            p for p in pods if condition(p, "Ready") is not None and condition(p, "Ready")["status"] == "True"
-        ]
+        return [p for p in pods if (ready := condition(p, "Ready")) is not None and ready["status"] == "True"]
 
     def collect_artifacts(self, out: Path, node_logs: Path | None = None) -> None:
         """Logs, events and object dumps of every namespace involved, for debugging a failed run.

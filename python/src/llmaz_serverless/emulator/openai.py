@@ -270,7 +270,7 @@ async def _stream(
     if max_tokens > 1:
         m.tpot.observe((loop.time() - start - ttft) / (max_tokens - 1))
     if params.include_usage:
-        usage_chunk = {
+        usage_chunk: dict[str, Any] = {
             "id": chunk_id,
             "object": "chat.completion.chunk" if params.chat else "text_completion",
             "created": created,

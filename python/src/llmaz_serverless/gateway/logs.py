@@ -60,6 +60,9 @@ class BatchedWriter(logging.Handler):
 
     def __init__(self, stream: TextIO, flush_seconds: float = FLUSH_SECONDS) -> None:
         super().__init__()
+        # Handler.__init__ always creates self.lock (typeshed allows None); emit() runs under it.
+        assert self.lock is not None
+        self._lock = self.lock
         self.setFormatter(JsonFormatter())
         self.stream = stream
         self.flush_seconds = flush_seconds
@@ -99,7 +102,7 @@ class BatchedWriter(logging.Handler):
             self._wake.wait()
             if not self._stopping:
                 time.sleep(self.flush_seconds)  # let the rest of this batch gather
-            with self.lock:
+            with self._lock:
                 lines, self.lines = self.lines, []
                 self._wake.clear()
                 stopping = self._stopping
@@ -114,7 +117,7 @@ class BatchedWriter(logging.Handler):
 
     def close(self) -> None:
         """Write out every queued line and stop the writer thread."""
-        with self.lock:
+        with self._lock:
             self._stopping = True
             self._wake.set()
         self._thread.join(timeout=5)

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 
@@ -156,8 +156,12 @@ class KubernetesSource:
     def read(self) -> list[Reading]:
         out = []
         for ref in self.models:
-            scale = self._api.get_namespaced_custom_object_scale(
-                self.group, self.version, ref.namespace, self.plural, ref.playground, _request_timeout=2
+            # Declared `object`: for a custom resource the client returns the decoded JSON mapping.
+            scale = cast(
+                dict[str, Any],
+                self._api.get_namespaced_custom_object_scale(
+                    self.group, self.version, ref.namespace, self.plural, ref.playground, _request_timeout=2
+                ),
             )
             spec = scale.get("spec") or {}
             status = scale.get("status") or {}

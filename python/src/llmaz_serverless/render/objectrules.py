@@ -46,6 +46,17 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+# A misshapen field reads as empty here: the JSON schema reports its type on its own.
+def _mapping(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _items(parent: dict[str, Any], key: str) -> list[Any]:
+    value = parent.get(key)
+    return value if isinstance(value, list) else []
+
+
 def check_names(obj: RenderedObject) -> list[Explanation]:
     out: list[Explanation] = []
     name = obj.metadata.get("name")
@@ -149,7 +160,7 @@ def check_scaled_object(body: dict[str, Any]) -> list[Explanation]:
             )
         )
 
-    triggers = spec.get("triggers") if isinstance(spec.get("triggers"), list) else []
+    triggers = _items(spec, "triggers")
     names: dict[str, int] = {}
     for i, trigger in enumerate(triggers):
         if not isinstance(trigger, dict):
@@ -176,8 +187,8 @@ def check_scaled_object(body: dict[str, Any]) -> list[Explanation]:
                 )
             )
 
-    advanced = spec.get("advanced") if isinstance(spec.get("advanced"), dict) else {}
-    modifiers = advanced.get("scalingModifiers") if isinstance(advanced.get("scalingModifiers"), dict) else {}
+    advanced = _mapping(spec, "advanced")
+    modifiers = _mapping(advanced, "scalingModifiers")
     if modifiers:
         formula = modifiers.get("formula")
         base = ("spec", "advanced", "scalingModifiers")
@@ -275,9 +286,9 @@ def check_across(objects: list[RenderedObject], default_namespace: str) -> list[
     for obj in objects:
         if not isinstance(obj.body, dict):
             continue
-        spec = obj.body.get("spec") if isinstance(obj.body.get("spec"), dict) else {}
+        spec = _mapping(obj.body, "spec")
         if (_group(obj.api_version), obj.kind) in _SCALER_KINDS:
-            ref = spec.get("scaleTargetRef") if isinstance(spec.get("scaleTargetRef"), dict) else {}
+            ref = _mapping(spec, "scaleTargetRef")
             kind = str(ref.get("kind") or "Deployment")
             group = _group(str(ref.get("apiVersion") or "apps/v1"))
             name = str(ref.get("name") or "")
@@ -301,7 +312,7 @@ def check_across(objects: list[RenderedObject], default_namespace: str) -> list[
             for i, trigger in enumerate(spec.get("triggers") or []):
                 if not isinstance(trigger, dict) or trigger.get("type") != "external-push":
                     continue
-                meta = trigger.get("metadata") if isinstance(trigger.get("metadata"), dict) else {}
+                meta = _mapping(trigger, "metadata")
                 route = meta.get("interceptorRoute")
                 if route and (ns(obj), route) not in routes:
                     findings.append(
@@ -316,7 +327,7 @@ def check_across(objects: list[RenderedObject], default_namespace: str) -> list[
                         )
                     )
         if obj.kind == "InterceptorRoute":
-            target = spec.get("target") if isinstance(spec.get("target"), dict) else {}
+            target = _mapping(spec, "target")
             service = str(target.get("service") or "")
             if (
                 service.endswith("-lb")

@@ -190,7 +190,7 @@ def build_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Bl
         blocks.append(Block("para", "None observed in the replica samples."))
     blocks.append(Block("heading", "Errors"))
     if summary.errors_by_kind:
-        examples = {}
+        examples: dict[str, str] = {}
         for r in run.records:
             if r.outcome != "ok":
                 examples.setdefault(r.error or "unknown", r.error_detail)

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from llmaz_serverless.loadtest.coldstart import wait_for_response
 from llmaz_serverless.report.rundata import RunData
@@ -37,6 +38,12 @@ COLORS = {
     "rate": "#1f77b4",
     "always": "#7f7f7f",
 }
+
+
+def _percentile_or_gap(values: list[float], q: float) -> float:
+    """The percentile, or NaN (a gap in the line) for an empty bucket."""
+    found = percentile(values, q)
+    return np.nan if found is None else found
 
 
 def bucket_width(window: float) -> float:
@@ -104,7 +111,7 @@ def latency_over_time(run: RunData, summary: Summary, path: Path) -> Path:
         for q, key in ((50, "p50"), (95, "p95"), (99, "p99")):
             ax.plot(
                 xs,
-                [percentile(b, q) if b else np.nan for b in buckets],
+                [_percentile_or_gap(b, q) for b in buckets],
                 marker=".",
                 color=COLORS[key],
                 label=f"latency {key}",
@@ -112,7 +119,7 @@ def latency_over_time(run: RunData, summary: Summary, path: Path) -> Path:
         if any(ttft_buckets):
             ax.plot(
                 xs,
-                [percentile(b, 50) if b else np.nan for b in ttft_buckets],
+                [_percentile_or_gap(b, 50) for b in ttft_buckets],
                 linestyle="--",
                 color="#17becf",
                 label="TTFT p50",
@@ -135,14 +142,15 @@ def _distribution(values: list[float], unit: str, title: str, path: Path, empty_
     if values:
         arr = np.asarray(values, dtype=float)
         positive = arr[arr > 0]
+        bins: int | list[float]
         if len(positive) and positive.max() / max(positive.min(), 1e-9) > 50:
-            bins = np.logspace(np.log10(max(positive.min(), 1e-6)), np.log10(positive.max()), 50)
+            bins = np.logspace(np.log10(max(positive.min(), 1e-6)), np.log10(positive.max()), 50).tolist()
             ax.set_xscale("log")
         else:
             bins = 50
         ax.hist(arr, bins=bins, color="#4c72b0", alpha=0.85)
         for q, color in ((50, COLORS["p50"]), (90, COLORS["p95"]), (99, COLORS["p99"])):
-            v = percentile(values, q)
+            v = _percentile_or_gap(values, q)
             ax.axvline(v, color=color, linestyle="--", linewidth=1.2, label=f"p{q} = {v:.3g} {unit}")
         ax.legend(fontsize=8)
         ax.set_ylabel("count")
@@ -240,7 +248,9 @@ def replicas_over_time(run: RunData, summary: Summary, path: Path) -> Path:
                 xs, ys = _steps(run, model, "ready")
                 ax.step(xs, ys, where="post", color=COLORS["ready"], linestyle="--", label=f"{model}: ready")
         ax.set_ylim(bottom=-0.05, top=max(s.replicas for s in run.samples) + 1)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        locator = ax.yaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # a linear axis's AutoLocator is one
+            locator.set_params(integer=True)
     else:
         _empty(ax, "no replica samples (no source was available for this run)")
     ax.set_ylabel("replicas")

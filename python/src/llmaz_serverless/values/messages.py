@@ -195,10 +195,9 @@ def explain(error: ValidationError) -> list[Explanation]:
         return [Explanation(path, error.message)]
 
     if keyword == "type":
-        expected = value if isinstance(value, list) else [value]
+        expected: list[str] = value if isinstance(value, list) else [value]
         expected = [t for t in expected if t != "null"] or expected
         words = " or ".join(_JSON_TYPE_WORDS.get(t, t) for t in expected)
-        fix = None
         if "string" in expected and isinstance(instance, bool | int | float) and instance is not None:
             fix = f'quote it: "{show(instance)}"'
         elif isinstance(instance, str) and ("integer" in expected or "number" in expected):
@@ -306,9 +305,9 @@ def explain(error: ValidationError) -> list[Explanation]:
             return [
                 Explanation(path, f"must be {' or '.join(f for f in forms if f)}", show(instance), inner.fix)
             ]
-        inner = _closest(error.context) if error.context else None
-        if inner is not None:
-            return explain(inner)
+        closest = _closest(error.context) if error.context else None
+        if closest is not None:
+            return explain(closest)
         return [Explanation(path, "does not match any allowed form", show(instance), _hint(schema))]
 
     if keyword == "not":

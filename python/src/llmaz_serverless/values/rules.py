@@ -686,7 +686,7 @@ def _duplicate_routes(ctx: RuleContext) -> Iterator[Finding]:
 def _unknown_reference(ctx: RuleContext) -> Iterator[Finding]:
     names = {m.name for m in ctx.models()}
     for model in ctx.models():
-        refs = [(("failover",), model.get("failover"))]
+        refs: list[tuple[tuple[str, ...], Any]] = [(("failover",), model.get("failover"))]
         if model.get("coldStart", "fallback", "enabled") is True:
             refs.append((("coldStart", "fallback", "model"), model.get("coldStart", "fallback", "model")))
         for keys, ref in refs:

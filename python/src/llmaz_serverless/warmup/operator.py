@@ -16,6 +16,7 @@ import os
 import socket
 
 import kopf
+from kopf._core.engines.peering import Identity  # kopf.operator() takes it; kopf does not re-export it
 
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.warmup import admission, replicas, timeline
@@ -68,14 +69,14 @@ def operator_settings(settings: WarmupConfig) -> kopf.OperatorSettings:
     return ks
 
 
-def operator_identity() -> str:
+def operator_identity() -> Identity:
     """Who this controller is, for kopf, without a passwd entry for the process's uid.
 
     kopf's default asks getpass.getuser(), which raises KeyError when the pod runs as a
     uid the image's /etc/passwd does not list (the chart's runAsUser 65532): the
     controller then crashed at start on a real cluster.
     """
-    return f"llmaz-serverless-warmup@{socket.gethostname()}/{os.getpid()}"
+    return Identity(f"llmaz-serverless-warmup@{socket.gethostname()}/{os.getpid()}")
 
 
 async def run_controller(
