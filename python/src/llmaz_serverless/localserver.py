@@ -75,11 +75,13 @@ class LocalServer:
     """A server process with its own port and temporary directory."""
 
     binary = ""
+    # The temporary directory's name part; the binary's name when empty.
+    dir_prefix = ""
     startup_timeout = 20.0
 
     def __init__(self, port: int | None = None, orphan_safe: bool = False) -> None:
         self.port = port or free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix=f"llmaz-{self.binary}-"))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"llmaz-{self.dir_prefix or self.binary}-"))
         self.proc: subprocess.Popen[bytes] | None = None
         # Stop the server when its launcher dies, even by SIGKILL, so `make up` leaves nothing behind.
         self.orphan_safe = orphan_safe

@@ -14,15 +14,20 @@ import asyncio
 import logging
 import os
 import socket
+from typing import TYPE_CHECKING, cast
 
 import kopf
-from kopf._core.engines.peering import Identity  # kopf.operator() takes it; kopf does not re-export it
 
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.warmup import admission, replicas, timeline
 from llmaz_serverless.warmup.controller import WarmupController
 from llmaz_serverless.warmup.kube import KubeApi, RestKubeApi
 from llmaz_serverless.warmup.metrics import start_metrics_server
+
+if TYPE_CHECKING:
+    # For the type only: kopf.operator() takes this NewType of str, which kopf does not
+    # re-export; a runtime import of its private module would break on any kopf re-layout.
+    from kopf._core.engines.peering import Identity
 from llmaz_serverless.warmup.settings import WarmupConfig
 
 log = logging.getLogger(__name__)
@@ -76,7 +81,7 @@ def operator_identity() -> Identity:
     uid the image's /etc/passwd does not list (the chart's runAsUser 65532): the
     controller then crashed at start on a real cluster.
     """
-    return Identity(f"llmaz-serverless-warmup@{socket.gethostname()}/{os.getpid()}")
+    return cast("Identity", f"llmaz-serverless-warmup@{socket.gethostname()}/{os.getpid()}")
 
 
 async def run_controller(

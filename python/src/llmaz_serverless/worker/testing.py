@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,7 +26,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from llmaz_serverless.localserver import LocalServer, free_port
+from llmaz_serverless.localserver import LocalServer
 from llmaz_serverless.notify.signing import SIGNATURE_HEADER, verify
 
 
@@ -97,13 +96,9 @@ class MotoS3Server(LocalServer):
     """moto's S3-compatible emulator on loopback (an emulator, not AWS)."""
 
     binary = sys.executable
+    # The binary is a full path, no name for a directory.
+    dir_prefix = "moto"
     startup_timeout = 30.0
-
-    def __init__(self, port: int | None = None) -> None:
-        # Not LocalServer's: its temp-dir prefix is the binary name, here a full path.
-        self.port = port or free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="llmaz-moto-"))
-        self.proc = None
 
     def command(self, path: str) -> list[str]:
         return [path, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
