@@ -136,7 +136,7 @@ class PrometheusSource:
 
 
 class KubernetesSource:
-    """The Playground scale subresource, read with the current kubeconfig (or in-cluster config)."""
+    """The Playground scale subresource and its selector's Ready pods (kubeconfig or in-cluster config)."""
 
     name = "kubernetes"
     group, version, plural = "inference.llmaz.io", "v1alpha1", "playgrounds"
@@ -152,6 +152,7 @@ class KubernetesSource:
             config.load_incluster_config()
         self.models = models
         self._api = client.CustomObjectsApi()
+        self._core = client.CoreV1Api()
 
     def read(self) -> list[Reading]:
         out = []
@@ -165,14 +166,32 @@ class KubernetesSource:
             )
             spec = scale.get("spec") or {}
             status = scale.get("status") or {}
+            selector = status.get("selector")
             out.append(
                 Reading(
                     ref.model,
                     replicas=int(status.get("replicas") or 0),
                     desired=int(spec["replicas"]) if spec.get("replicas") is not None else None,
+                    ready=self._ready_pods(ref.namespace, selector) if selector else None,
                 )
             )
         return out
+
+    def _ready_pods(self, namespace: str, selector: str) -> int:
+        """Pods of the scale selector that are Ready and not being deleted.
+
+        The Playground's status counts pods that exist, loading or not; a request
+        only stops waiting once a pod passes its readiness probe (after warmup), so
+        cold starts in the report are measured to this count.
+        """
+        pods = self._core.list_namespaced_pod(namespace, label_selector=selector, _request_timeout=2)
+        ready = 0
+        for pod in pods.items:
+            if pod.metadata is None or pod.metadata.deletion_timestamp is not None:
+                continue
+            conditions = (pod.status.conditions if pod.status else None) or []
+            ready += any(c.type == "Ready" and c.status == "True" for c in conditions)
+        return ready
 
     def close(self) -> None:
         self._api.api_client.close()

@@ -1,9 +1,9 @@
 """KubernetesSource through the real kubernetes client against a loopback HTTP endpoint.
 
 No API server runs on this machine (see ENVIRONMENT.md), so a small aiohttp
-app answers the one call the source makes, the Playground scale subresource,
-with the document the API server returns; everything else (kubeconfig
-loading, the client, the URL it builds) is real.
+app answers the two calls the source makes, the Playground scale subresource
+and the pods of its selector, with the documents the API server returns;
+everything else (kubeconfig loading, the client, the URLs it builds) is real.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ from llmaz_serverless.localserver import free_port
 pytestmark = pytest.mark.integration
 
 SCALE_PATH = "/apis/inference.llmaz.io/v1alpha1/namespaces/models/playgrounds/llama3-8b/scale"
+PODS_PATH = "/api/v1/namespaces/models/pods"
+
+
+def _pod(name: str, ready: str, deleting: bool = False) -> dict:
+    metadata: dict = {"name": name, "namespace": "models"}
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-12-06T17:00:00Z"
+    return {"metadata": metadata, "status": {"conditions": [{"type": "Ready", "status": ready}]}}
 
 
 @pytest.fixture
@@ -36,10 +44,17 @@ def api(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
             "spec": {"replicas": 2}, "status": {"replicas": 1, "selector": "app=llama3-8b"},
         })  # fmt: skip
 
+    async def pods(request: web.Request) -> web.Response:
+        seen.append(f"{request.path}?labelSelector={request.query.get('labelSelector')}")
+        # One loading pod, one Ready, one Ready but being deleted (scale-down): 1 Ready counts.
+        items = [_pod("llama3-8b-0", "False"), _pod("llama3-8b-1", "True"), _pod("llama3-8b-2", "True", True)]
+        return web.json_response({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items})
+
     port = free_port()
     loop = asyncio.new_event_loop()
     app = web.Application()
     app.router.add_get(SCALE_PATH, scale)
+    app.router.add_get(PODS_PATH, pods)
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
     loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
@@ -60,12 +75,14 @@ def api(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
         thread.join(timeout=5)
 
 
-def test_scale_subresource_gives_replicas_and_desired_when_read(api: tuple[Path, list[str]]) -> None:
+def test_scale_subresource_gives_replicas_and_desired_and_ready_pods_when_read(
+    api: tuple[Path, list[str]],
+) -> None:
     kubeconfig, seen = api
     source = KubernetesSource([ModelRef("llama-3-8b", "llama3-8b", "models")], kubeconfig=str(kubeconfig))
     try:
         (reading,) = source.read()
     finally:
         source.close()
-    assert seen == [SCALE_PATH]
-    assert (reading.model, reading.replicas, reading.desired, reading.ready) == ("llama-3-8b", 1, 2, None)
+    assert seen == [SCALE_PATH, f"{PODS_PATH}?labelSelector=app=llama3-8b"]
+    assert (reading.model, reading.replicas, reading.desired, reading.ready) == ("llama-3-8b", 1, 2, 1)
