@@ -191,8 +191,10 @@ def test_the_add_on_services_our_chart_names_exist_where_it_looks(rendered):
     interceptor = values["interceptor"]
     scaler = values["externalScaler"]
     ours = yaml.safe_dump_all(rendered["ours-emulator"])
-    assert f"http://{interceptor['service']}.{values['namespace']}:{interceptor['port']}" in ours
-    assert f"{scaler['service']}.{values['namespace']}:{scaler['port']}" in ours
+    # Fully qualified with the chart's clusterDomain (cluster.local unless set).
+    domain = f"{values['namespace']}.svc.cluster.local"
+    assert f"http://{interceptor['service']}.{domain}:{interceptor['port']}" in ours
+    assert f"{scaler['service']}.{domain}:{scaler['port']}" in ours
     # The add-on's own ScaledObject reaches the same scaler.
     so = _find(addon, "ScaledObject", "keda-add-ons-http-interceptor")
     assert so["spec"]["triggers"][0]["metadata"]["scalerAddress"] == f"{scaler['service']}:{scaler['port']}"
