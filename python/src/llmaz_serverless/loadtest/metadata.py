@@ -97,10 +97,17 @@ def versions() -> dict[str, str]:
 def shown_path(path: str | Path, base: Path | None = None) -> str:
     """A path as a recorded command shows it: relative to `base` (default: the working directory,
     the repository's root under `make loadtest`) when under it, so that published reports carry
-    no machine's absolute paths and the command runs again from the same place; else unchanged."""
+    no machine's absolute paths and the command runs again from the same place; `~/...` under the
+    home directory; else unchanged."""
     root = (base or Path.cwd()).resolve()
+    resolved = Path(path).resolve()
     try:
-        return Path(path).resolve().relative_to(root).as_posix() or "."
+        return resolved.relative_to(root).as_posix() or "."
+    except ValueError:
+        pass
+    try:
+        # Under the home directory (a kubeconfig, a cache): `~/...`, which a shell expands anywhere.
+        return "~/" + resolved.relative_to(Path.home().resolve()).as_posix()
     except ValueError:
         return str(path)
 

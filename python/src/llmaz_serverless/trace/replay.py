@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.loadtest import shapes
+from llmaz_serverless.loadtest.metadata import shown_path
 from llmaz_serverless.loadtest.records import SCHEDULE_JSON
 from llmaz_serverless.toolpaths import repo_root
 from llmaz_serverless.trace.formats import read_trace, write_trace
@@ -93,7 +94,8 @@ class TraceScenario:
             ),
             encoding="utf-8",
         )
-        return {"trace_file": str(path), **params}
+        # Relative to where the run started (locust starts there too), so reports carry no machine's paths.
+        return {"trace_file": shown_path(path), **params}
 
     def meta(self) -> dict[str, Any]:
         trace = self.replay.load()

@@ -50,6 +50,12 @@ def test_a_path_outside_the_working_directory_is_left_as_it_is(tmp_path: Path):
     assert shown_path("/opt/elsewhere/file", base=tmp_path) == "/opt/elsewhere/file"
 
 
+def test_a_path_under_the_home_directory_is_shown_from_tilde(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    kubeconfig = tmp_path / "home" / ".cache" / "cluster" / "kubeconfig"
+    assert shown_path(kubeconfig, base=tmp_path / "repo") == "~/.cache/cluster/kubeconfig"
+
+
 def test_absolute_arguments_of_a_command_become_relative_and_others_stay(monkeypatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
     argv = ["-f", str(tmp_path / "scenario.py"), "--host", "http://127.0.0.1:8080", "--csv", "/opt/x"]
