@@ -4,7 +4,7 @@ A Playground created without spec.replicas gets 1 from llmaz's default (a
 pod); KEDA sets the count afterwards through the scale subresource. So the
 chart writes 0 (or the pre-warm count) when it creates a Playground, and on
 an upgrade sends back the count the live object has, read with `lookup`
-(llmaz-serverless.replicas in _helpers.tpl). The upgrade cases run
+(llmaz-serverless.replicas in _models.tpl). The upgrade cases run
 `helm template --dry-run=server` against fake_apiserver, so helm performs
 the lookup for real.
 """

@@ -4,7 +4,7 @@ Each rule has a stable id (used in reports, docs and `--ignore`), a title,
 a one-line doc and a default severity. Rules read the chart's real layout:
 every entry of `models` is the chart's `modelDefaults` deep-merged under the
 entry (maps merge, lists and scalars replace: the `mergeOverwrite` of
-templates/_helpers.tpl `llmaz-serverless.models`), and disabled models are
+templates/_models.tpl `llmaz-serverless.models`), and disabled models are
 skipped as the chart skips them.
 
 Rules must never crash on a malformed document (the schema reports those):
@@ -54,7 +54,7 @@ BACKEND_METRIC_PREFIXES: dict[str, tuple[str, ...]] = {
     "llamacpp": ("llamacpp:",),
     "ollama": (),
 }
-# Signals the chart can build a query for, per backend (templates/_helpers.tpl promQuery).
+# Signals the chart can build a query for, per backend (templates/_models.tpl promQuery).
 BACKEND_SIGNALS: dict[str, set[str]] = {
     "vllm": {"waiting", "kvCache"},
     "sglang": {"waiting", "kvCache"},
