@@ -150,6 +150,20 @@ def _actions(ctx: RuleContext) -> list[tuple[int, int, dict[str, Any]]]:
     return out
 
 
+def prewarmed_models(ctx: RuleContext) -> set[str]:
+    """Models that enabled event rules pre-warm: each gets a `prewarm` trigger (events.prewarmModels)."""
+    if not ctx.get("events", "enabled"):
+        return set()
+    # As the chart: a rule without `enabled` is on, one with any falsy `enabled` (null too) is off.
+    enabled = {i for i, raw in _rules(ctx) if "enabled" not in raw or raw["enabled"]}
+    names: set[str] = set()
+    for i, _, action in _actions(ctx):
+        prewarm = action.get("prewarm")
+        if i in enabled and isinstance(prewarm, dict) and isinstance(prewarm.get("models"), list):
+            names |= {str(m) for m in prewarm["models"]}
+    return names
+
+
 def _all_model_names(ctx: RuleContext) -> set[str]:
     names = set()
     models = ctx.get("models", default=[])

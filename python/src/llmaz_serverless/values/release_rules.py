@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from llmaz_serverless.values.event_rules import prewarmed_models
 from llmaz_serverless.values.rules import (
     ERROR,
     Finding,
@@ -228,22 +229,6 @@ def _modifiers_fallback(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _prewarmed_models(ctx: RuleContext) -> set[str]:
-    """Models that enabled event rules pre-warm: each gets a `prewarm` trigger (events.prewarmModels)."""
-    if not ctx.get("events", "enabled"):
-        return set()
-    names: set[str] = set()
-    for entry in _list(ctx.get("eventRules")):
-        # As the chart: a rule without `enabled` is on, one with any falsy `enabled` (null too) is off.
-        if not isinstance(entry, dict) or ("enabled" in entry and not entry["enabled"]):
-            continue
-        for action in _list(entry.get("actions")):
-            prewarm = action.get("prewarm") if isinstance(action, dict) else None
-            if isinstance(prewarm, dict):
-                names |= {str(m) for m in _list(prewarm.get("models"))}
-    return names
-
-
 # The names the chart gives its triggers; a formula word among them must be one this model renders.
 _TRIGGER_WORDS = frozenset({"http", "waiting", "kvcache", "queue", "inflight", "prewarm"})
 
@@ -258,7 +243,7 @@ _TRIGGER_WORDS = frozenset({"http", "waiting", "kvcache", "queue", "inflight", "
     "prewarm needs an event rule that pre-warms the model, cron_<name> a cron window.",
 )
 def _modifiers_unknown_trigger(ctx: RuleContext) -> Iterator[Finding]:
-    prewarmed = _prewarmed_models(ctx)
+    prewarmed = prewarmed_models(ctx)
     for model in ctx.models():
         modifiers = model.get("scaling", "scalingModifiers", default={})
         formula = modifiers.get("formula") if isinstance(modifiers, dict) else None
