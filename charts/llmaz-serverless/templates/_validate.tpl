@@ -291,25 +291,26 @@ models[{{ .i }}].scaling.scalingModifiers: KEDA applies fallback with scalingMod
 {{- end -}}
 
 {{/*
-The async triggers of a merged model ({root, m} in, a YAML list out): Redis
-has queue (backlog) and inflight (pending entries); NATS counts both in queue.
+The triggers of a merged model that can wake it from zero ({root, m} in, a YAML
+list out): http always; the async ones (Redis: queue backlog and inflight
+pending entries; NATS counts both in queue); cron_<name> per window, with "-"
+as "_" because the formula language reads "-" as subtraction.
 */}}
-{{- define "llmaz-serverless.validateValues.queueTriggers" -}}
-{{- if not .m.async.enabled -}}
-{{- toYaml list -}}
-{{- else if eq .root.Values.worker.broker "nats" -}}
-{{- toYaml (list "queue") -}}
-{{- else -}}
-{{- toYaml (list "queue" "inflight") -}}
+{{- define "llmaz-serverless.validateValues.wakeTriggers" -}}
+{{- $out := list "http" -}}
+{{- if .m.async.enabled -}}
+{{- $out = append $out "queue" -}}
+{{- if ne .root.Values.worker.broker "nats" }}{{ $out = append $out "inflight" }}{{ end -}}
 {{- end -}}
+{{- range .m.scaling.cron }}{{ $out = append $out (printf "cron_%s" (replace "-" "_" (toString .name))) }}{{ end -}}
+{{- toYaml $out -}}
 {{- end -}}
 
 {{/*
 KEDA refuses a formula that names a trigger the ScaledObject does not have.
-The names a model has follow templates/models/scaledobject.yaml: http always;
-waiting/kvcache with Prometheus on, the signal on and a query (its own or the
-backend's); the async triggers; prewarm when an event rule pre-warms it;
-cron_<name> per window. Only the chart's own trigger words are checked.
+The names a model has follow templates/models/scaledobject.yaml: its wake
+triggers (http, async, cron); waiting/kvcache with Prometheus on, the signal on
+and a query (its own or the backend's); prewarm when an event rule pre-warms it. Only the chart's own trigger words are checked.
 */}}
 {{- define "llmaz-serverless.validateValues.modifiersTriggers" -}}
 {{- $root := . -}}
@@ -319,7 +320,7 @@ cron_<name> per window. Only the chart's own trigger words are checked.
 {{- $m := .m -}}
 {{- $sm := .m.scaling.scalingModifiers -}}
 {{- if and .m.enabled $sm.enabled (kindIs "string" $sm.formula) $sm.formula -}}
-{{- $has := concat (list "http") (include "llmaz-serverless.validateValues.queueTriggers" (dict "root" $root "m" .m) | fromYamlArray) -}}
+{{- $has := include "llmaz-serverless.validateValues.wakeTriggers" (dict "root" $root "m" .m) | fromYamlArray -}}
 {{- if $root.Values.prometheus.enabled -}}
 {{- range $signal := list "waiting" "kvCache" -}}
 {{- $cfg := index $m.scaling.prometheus $signal -}}
@@ -329,7 +330,6 @@ cron_<name> per window. Only the chart's own trigger words are checked.
 {{- end -}}
 {{- end -}}
 {{- if has .m.name $prewarmed }}{{ $has = append $has "prewarm" }}{{ end -}}
-{{- range .m.scaling.cron }}{{ $has = append $has (printf "cron_%s" (replace "-" "_" (toString .name))) }}{{ end -}}
 {{- $missing := list -}}
 {{- range (regexFindAll "[A-Za-z_][A-Za-z0-9_]*" $sm.formula -1) -}}
 {{- if and (or (has . $words) (hasPrefix "cron_" .)) (not (has . $has)) }}{{ $missing = append $missing . }}{{ end -}}
@@ -351,9 +351,7 @@ subtraction, so a cron trigger is cron_<name with _ for ->.
 {{- range (include "llmaz-serverless.validateValues.allModels" . | fromYamlArray) -}}
 {{- $sm := .m.scaling.scalingModifiers -}}
 {{- if and .m.enabled $sm.enabled (kindIs "string" $sm.formula) $sm.formula (include "llmaz-serverless.validateValues.scalesToZero" .m) -}}
-{{- $wake := list "http" -}}
-{{- if .m.async.enabled }}{{ $wake = concat $wake (include "llmaz-serverless.validateValues.queueTriggers" (dict "root" $ "m" .m) | fromYamlArray) }}{{ end -}}
-{{- range .m.scaling.cron }}{{ $wake = append $wake (printf "cron_%s" (replace "-" "_" (toString .name))) }}{{ end -}}
+{{- $wake := include "llmaz-serverless.validateValues.wakeTriggers" (dict "root" $ "m" .m) | fromYamlArray -}}
 {{- $words := regexFindAll "[A-Za-z_][A-Za-z0-9_-]*" $sm.formula -1 -}}
 {{- $woken := false -}}
 {{- $cronRefs := list -}}

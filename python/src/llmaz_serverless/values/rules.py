@@ -426,8 +426,12 @@ def _idle(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _cron_trigger_names(model: Model) -> set[str]:
-    names = set()
+def _wake_triggers(ctx: RuleContext, model: Model) -> set[str]:
+    """Trigger names, as the chart names them, that can move a model from zero to one (wakeTriggers)."""
+    names = {"http"}  # external-push: every model has a route
+    if model.get("async", "enabled"):
+        # Redis has queue (backlog) and inflight (pending entries); NATS counts both in queue.
+        names |= {"queue"} if ctx.get("worker", "broker") == "nats" else {"queue", "inflight"}
     for entry in _list(model.get("scaling", "cron")):
         if isinstance(entry, dict) and entry.get("name") is not None:
             # The chart names cron triggers cron_<name> with dashes as underscores,
@@ -436,22 +440,9 @@ def _cron_trigger_names(model: Model) -> set[str]:
     return names
 
 
-def queue_trigger_names(ctx: RuleContext, model: Model) -> set[str]:
-    """The async triggers: Redis has queue (backlog) and inflight (pending); NATS one count for both."""
-    if not model.get("async", "enabled"):
-        return set()
-    return {"queue"} if ctx.get("worker", "broker") == "nats" else {"queue", "inflight"}
-
-
-def _wake_triggers(ctx: RuleContext, model: Model) -> set[str]:
-    """Trigger names (as the chart names them) that can move a model from zero to one."""
-    # external-push: every model has a route
-    return {"http"} | queue_trigger_names(ctx, model) | _cron_trigger_names(model)
-
-
 def model_trigger_names(ctx: RuleContext, model: Model, prewarmed: set[str]) -> set[str]:
     """Every trigger name the model's ScaledObject renders (templates/models/scaledobject.yaml)."""
-    names = {"http"} | queue_trigger_names(ctx, model) | _cron_trigger_names(model)
+    names = _wake_triggers(ctx, model)
     if ctx.get("prometheus", "enabled"):
         for signal in ("waiting", "kvCache"):
             query = model.get("scaling", "prometheus", signal, "query")
