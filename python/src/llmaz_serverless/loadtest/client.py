@@ -18,6 +18,7 @@ from typing import Any
 import requests
 
 from llmaz_serverless.loadtest.records import RequestRecord
+from llmaz_serverless.sse import SseDecoder, is_done
 
 Clock = Callable[[], float]
 
@@ -30,9 +31,11 @@ CACHE_HEADER = "X-Cache"
 class StreamParser:
     """Consumes SSE bytes of an OpenAI stream and records when tokens arrived.
 
-    One content-bearing chunk counts as one token step (vLLM and the emulator
-    send one token per chunk); a final `usage` chunk, when present, gives the
-    exact completion token count.
+    The bytes become events in the package's one SSE decoder (llmaz_serverless.sse);
+    a token is timed at the read that completed its event. One content-bearing
+    chunk counts as one token step (vLLM and the emulator send one token per
+    chunk); a final `usage` chunk, when present, gives the exact completion
+    token count.
     """
 
     api: str
@@ -40,30 +43,25 @@ class StreamParser:
     usage: dict[str, Any] | None = None
     error: str = ""
     done: bool = False
-    _buffer: bytes = b""
+    _decoder: SseDecoder = field(default_factory=SseDecoder)
 
     def feed(self, data: bytes, now: float) -> None:
-        self._buffer += data
-        while b"\n" in self._buffer:
-            line, self._buffer = self._buffer.split(b"\n", 1)
-            self._line(line.strip(), now)
+        for payload in self._decoder.feed(data):
+            self._event(payload, now)
 
     def finish(self, now: float) -> None:
-        if self._buffer.strip():
-            self._line(self._buffer.strip(), now)
-        self._buffer = b""
+        for payload in self._decoder.close():
+            self._event(payload, now)
 
-    def _line(self, line: bytes, now: float) -> None:
-        if not line.startswith(b"data:"):
-            return  # comments (": ping"), event names, blank separators
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
+    def _event(self, payload: str, now: float) -> None:
+        if is_done(payload):
             self.done = True
             return
         try:
             event = json.loads(payload)
         except ValueError:
-            self.error = self.error or f"unparseable SSE data: {payload[:80]!r}"
+            # Quoted as bytes, as reports recorded before the shared decoder quote it.
+            self.error = self.error or f"unparseable SSE data: {payload.strip().encode()[:80]!r}"
             return
         if not isinstance(event, dict):
             return

@@ -66,3 +66,18 @@ def test_garbage_data_is_an_error_when_not_json() -> None:
     parser = StreamParser("chat")
     parser.feed(b"data: {not json\n\n", 1.0)
     assert "unparseable" in parser.error
+
+
+def test_garbage_data_is_quoted_as_bytes_when_reported() -> None:
+    # The text recorded in reports before the parser moved onto the shared SSE decoder.
+    parser = StreamParser("chat")
+    parser.feed(b"data:  {not json \r\n\r\n", 1.0)
+    assert parser.error == "unparseable SSE data: b'{not json'"
+
+
+def test_token_is_timed_when_its_event_ends_when_blank_line_comes_in_a_later_read() -> None:
+    parser = StreamParser("completions")
+    parser.feed(_chunk(text="a")[:-1], 1.0)
+    assert parser.token_times == []
+    parser.feed(b"\n", 1.25)
+    assert parser.token_times == [1.25]
