@@ -43,6 +43,7 @@ from nats.errors import Error as NatsError
 from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import RedisError
 
+from llmaz_serverless.backoff import Backoff
 from llmaz_serverless.config import ModelRuntime, RuntimeConfig
 from llmaz_serverless.gateway.errors import openai_error
 from llmaz_serverless.queue import build_broker
@@ -50,10 +51,9 @@ from llmaz_serverless.queue.broker import Broker
 from llmaz_serverless.queue.job import Api
 from llmaz_serverless.queue.submit import SubmitError, Submitter
 from llmaz_serverless.results.objects import ObjectNotFoundError, ObjectStore, build_object_store
-from llmaz_serverless.results.status import StatusStore
+from llmaz_serverless.queue.status import StatusStore
 from llmaz_serverless.results.store import ResultStore
-from llmaz_serverless.worker.backoff import backoff_delay
-from llmaz_serverless.worker.settings import BackoffSettings, WorkerSettings, load_settings
+from llmaz_serverless.worker.settings import WorkerSettings, load_settings
 
 log = logging.getLogger("llmaz_serverless.gateway.async")
 
@@ -286,11 +286,11 @@ def add_routes(app: web.Application, api_of: Callable[[], AsyncApi]) -> None:
 
 
 # Retries of declare_streams while Redis does not answer: 0.5 s doubling to 30 s.
-DECLARE_BACKOFF = BackoffSettings(initial=0.5, max=30.0)
+DECLARE_BACKOFF = Backoff(initial=0.5, max=30.0)
 
 
 async def declare_streams(
-    broker: Broker, redis: Any, settings: WorkerSettings, backoff: BackoffSettings = DECLARE_BACKOFF
+    broker: Broker, redis: Any, settings: WorkerSettings, backoff: Backoff = DECLARE_BACKOFF
 ) -> None:
     """Create every model's stream, the notification outbox and their consumer group, until it works.
 
@@ -314,7 +314,7 @@ async def declare_streams(
             return
         except (OSError, ConnectionError, RedisError, NatsError) as err:
             attempt += 1
-            delay = backoff_delay(attempt, backoff)
+            delay = backoff.delay(attempt)
             log.warning("could not create the async streams' consumer groups yet (retrying in %.0f s): %s",
                         delay, err)  # fmt: skip
             await asyncio.sleep(delay)

@@ -36,8 +36,9 @@ from llmaz_serverless.gateway.cache import (
 )
 from llmaz_serverless.gateway.context import LOG_FIELDS, RECEIVED_AT, REQUEST_ID, GatewayContext
 from llmaz_serverless.gateway.errors import error_body, openai_error
-from llmaz_serverless.gateway.routing import CACHEABLE_PATHS, OPENAI_PATHS, Route
+from llmaz_serverless.gateway.routing import Route
 from llmaz_serverless.gateway.upstream import UpstreamCut, UpstreamError, UpstreamResponse
+from llmaz_serverless.openai_paths import CACHEABLE_PATHS, PROXIED_PATHS
 
 log = logging.getLogger("llmaz_serverless.gateway.proxy")
 
@@ -61,16 +62,16 @@ _STARTED = web.RequestKey("gateway_stream_started", web.StreamResponse)
 
 
 def setup(app: web.Application, ctx: GatewayContext) -> None:
-    for path in OPENAI_PATHS:
+    for path in PROXIED_PATHS:
         app.router.add_post(path, handle)
     for prefix in ctx.routes.prefixes:
-        for path in OPENAI_PATHS:
+        for path in PROXIED_PATHS:
             app.router.add_post(prefix + path, handle)
 
 
 def _split_path(path: str) -> tuple[str, str]:
     """(model path prefix or "", OpenAI path) of a request path the router sent here."""
-    for api_path in OPENAI_PATHS:
+    for api_path in PROXIED_PATHS:
         if path.endswith(api_path):
             return path[: -len(api_path)], api_path
     raise web.HTTPNotFound()
@@ -203,10 +204,9 @@ async def _open(
 ) -> tuple[UpstreamResponse | None, str]:
     """The upstream response once its headers arrive, or (None, why) when the budget ran out."""
     loop = asyncio.get_running_loop()
-    upstream = ctx.settings.upstream
     budget = route.header_budget
     deadline = loop.time() + budget
-    backoff = upstream.retry_backoff
+    delays = ctx.settings.upstream.backoff.delays()
     url = route.url(api_path)
     errors = ctx.metrics.upstream_errors
     why = f"no response headers within {budget:g}s"
@@ -234,11 +234,10 @@ async def _open(
             errors.labels(route.name, f"status_{resp.status}").inc()
             resp.close()
             why = f"upstream answered {resp.status} (model starting or unavailable)"
-        delay = min(backoff, deadline - loop.time())
+        delay = min(next(delays), deadline - loop.time())
         if delay <= 0:
             return None, why
         await asyncio.sleep(delay)
-        backoff = min(backoff * 2, upstream.retry_backoff_max)
 
 
 async def _forward(

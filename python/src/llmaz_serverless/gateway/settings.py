@@ -17,11 +17,22 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from llmaz_serverless.backoff import Backoff
 from llmaz_serverless.config import CamelModel, Duration, RuntimeConfig, load_runtime_config
 from llmaz_serverless.gateway.overrides import merge, overrides_from_args, overrides_from_env, to_aliases
 
 ENV_PREFIX = "LLMAZ_SERVERLESS_GATEWAY__"
 SECTION = "gateway"
+
+
+class UpstreamBackoff(Backoff):
+    # Delay before the second attempt at an upstream that is unreachable or starting.
+    initial: Duration = 0.25
+    # Longest wait between two attempts; the cold-start budget bounds the total.
+    max: Duration = 2.0
+    # No randomness: one request's own retries do not need spreading, and the
+    # interceptor, not the gateway, holds requests while a model wakes.
+    jitter: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class UpstreamSettings(CamelModel):
@@ -41,10 +52,10 @@ class UpstreamSettings(CamelModel):
     # TCP connect timeout of one attempt; failed attempts are retried within the
     # model's cold-start budget.
     connect_timeout: Duration = 5.0
-    # First wait between attempts while a model is unreachable or answers
-    # 502/503 (starting); doubles on each attempt up to `retryBackoffMax`.
-    retry_backoff: Duration = 0.25
-    retry_backoff_max: Duration = 2.0
+    # Waits between attempts while a model is unreachable or answers 502/503
+    # (starting), inside the model's cold-start budget. Replaces `retryBackoff`
+    # and `retryBackoffMax` (chart README, "Upgrading").
+    backoff: UpstreamBackoff = Field(default_factory=UpstreamBackoff)
 
 
 class CacheSettings(CamelModel):

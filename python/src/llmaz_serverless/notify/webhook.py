@@ -19,8 +19,7 @@ import aiohttp
 from llmaz_serverless.notify import cloudevents
 from llmaz_serverless.notify.secrets import MissingSecretError, TenantSecrets
 from llmaz_serverless.notify.signing import SIGNATURE_HEADER, sign
-from llmaz_serverless.worker.backoff import backoff_delay
-from llmaz_serverless.worker.settings import NotificationSettings
+from llmaz_serverless.notify.settings import NotificationSettings
 
 RETRYABLE_STATUS = {408, 429}
 
@@ -94,5 +93,5 @@ class WebhookSender:
                 outcome["error"] = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
             if not retry or attempt == self.settings.max_attempts:
                 break
-            await self._sleep(backoff_delay(attempt, self.settings.backoff))
+            await self._sleep(self.settings.backoff.delay(attempt))
         return outcome

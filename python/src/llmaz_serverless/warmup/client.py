@@ -26,8 +26,11 @@ from typing import Any
 
 import aiohttp
 
+from llmaz_serverless.backoff import Backoff
+from llmaz_serverless.sse import SseDecoder
 from llmaz_serverless.warmup.prompts import Prompt
-from llmaz_serverless.warmup.streaming import SseDecoder, StreamError, StreamStats
+from llmaz_serverless.warmup.settings import WarmupBackoff
+from llmaz_serverless.warmup.streaming import StreamError, StreamStats
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +42,10 @@ WARMUP_HEADER = "X-Llmaz-Serverless-Warmup"
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4
-    base_s: float = 0.5
-    max_s: float = 10.0
+    """How often one warmup request is tried, and how long to wait in between."""
 
-    def delay(self, retry: int, rng: random.Random, retry_after: float | None = None) -> float:
-        """Full-jitter delay before retry number `retry` (0 for the first retry)."""
-        ceiling = min(self.max_s, self.base_s * (2**retry))
-        delay = rng.uniform(0.0, ceiling)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.max_s))
-        return delay
+    attempts: int = 4
+    backoff: Backoff = field(default_factory=WarmupBackoff)
 
 
 @dataclass(frozen=True)
@@ -243,7 +239,7 @@ class WarmupClient:
     async def wait_healthy(self, target: Target, path: str, deadline_at: float) -> bool:
         """Poll GET `path` until it answers 200 or the deadline passes."""
         loop = asyncio.get_running_loop()
-        retry = 0
+        delays = self.retry.backoff.delays(self._rng)
         while True:
             remaining = deadline_at - loop.time()
             if remaining <= 0:
@@ -256,8 +252,8 @@ class WarmupClient:
                             return True
             except (aiohttp.ClientError, TimeoutError):
                 pass
-            delay = min(self.retry.delay(retry, self._rng), 2.0, max(deadline_at - loop.time(), 0.0))
-            retry += 1
+            # Polls stay at most 2s apart whatever the backoff: a pod turns healthy once.
+            delay = min(next(delays), 2.0, max(deadline_at - loop.time(), 0.0))
             await self._sleep(delay)
 
     async def complete(
@@ -311,7 +307,7 @@ class WarmupClient:
                 return result
             if result.attempts >= self.retry.attempts:
                 break
-            delay = self.retry.delay(result.attempts - 1, self._rng, retry_after)
+            delay = self.retry.backoff.delay(result.attempts, self._rng, retry_after)
             delay = min(delay, max(deadline_at - loop.time(), 0.0))
             log.debug("warmup request to %s failed (%s); retrying in %.2fs", url, result.error, delay)
             await self._sleep(delay)

@@ -46,9 +46,7 @@ class WarmupController:
         metrics = metrics or WarmupMetrics()
         # The pod name, as Events' reportingInstance (HOSTNAME is the pod name in Kubernetes).
         instance = instance or os.environ.get("HOSTNAME", "llmaz-serverless-warmup")
-        client = client or WarmupClient(
-            RetryPolicy(attempts=settings.attempts, base_s=settings.backoff.base, max_s=settings.backoff.max)
-        )
+        client = client or WarmupClient(RetryPolicy(attempts=settings.attempts, backoff=settings.backoff))
         timeline = Timeline(api, metrics, settings.timeline, instance)
         watcher = FirstTokenWatcher(
             lambda: client.session,

@@ -81,7 +81,7 @@ async def prewarm_model(client: WarmupClient, model: ModelRuntime, attempts: int
     hold = model.timeouts.cold_start + model.timeouts.response_header
     budget = hold + model.warmup.deadline
     prompts = build_prompts([(p.prompt_tokens, p.max_tokens) for p in model.warmup.prompts], seed=0)
-    client_retry = RetryPolicy(attempts=attempts, base_s=client.retry.base_s, max_s=client.retry.max_s)
+    client_retry = RetryPolicy(attempts=attempts, backoff=client.retry.backoff)
     scoped = WarmupClient(client_retry, session=client.session)
     report = await scoped.warm(
         interceptor_target(model), model.warmup.api, prompts, budget, attempt_timeout_s=hold
@@ -94,7 +94,7 @@ async def prewarm(
 ) -> list[HookResult]:
     settings = config.section(SECTION, WarmupConfig)
     own = client is None
-    client = client or WarmupClient(RetryPolicy(base_s=settings.backoff.base, max_s=settings.backoff.max))
+    client = client or WarmupClient(RetryPolicy(backoff=settings.backoff))
     try:
         return list(await asyncio.gather(*(prewarm_model(client, m, settings.hook.attempts) for m in models)))
     finally:

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from llmaz_serverless.backoff import Backoff
 from llmaz_serverless.config import CamelModel, Duration
 
 
-class Backoff(CamelModel):
-    # First retry delay; each later retry doubles it (full jitter: a random
-    # delay between 0 and the doubled value, so retrying replicas spread out).
-    base: Duration = 0.5
-    # Ceiling of one retry delay.
+class WarmupBackoff(Backoff):
+    # First retry delay of a warmup request (`base` before; chart README, "Upgrading").
+    initial: Duration = 0.5
+    # Ceiling of one retry delay, and of a model server's Retry-After.
     max: Duration = 10.0
+    # Full jitter: a random delay between 0 and the schedule, so the replicas of a
+    # scale-up retrying against one waking model spread out.
+    jitter: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
 class WebhookSettings(CamelModel):
@@ -91,7 +94,8 @@ class WarmupConfig(CamelModel):
     # Attempts per warmup request sent directly to a pod (connection errors,
     # 429 and 5xx are retried, within the model's warmup deadline).
     attempts: int = Field(default=4, ge=1)
-    backoff: Backoff = Field(default_factory=Backoff)
+    # Waits between those attempts (and between health polls).
+    backoff: WarmupBackoff = Field(default_factory=WarmupBackoff)
     # Pods warmed at the same time by one controller (each warmup is sequential).
     max_concurrent_warmups: int = Field(default=8, ge=1)
     # Port of the controller's /metrics (Prometheus) and /healthz.

@@ -23,9 +23,8 @@ from llmaz_serverless.config import ModelRuntime
 from llmaz_serverless.queue.broker import Broker, Delivery
 from llmaz_serverless.queue.job import InvalidJobError, Job, job_id_of
 from llmaz_serverless.queue.redis_streams import RedisStreamsBroker
-from llmaz_serverless.results.status import TERMINAL, StatusStore
+from llmaz_serverless.queue.status import TERMINAL, StatusStore
 from llmaz_serverless.results.store import ResultStore, ResultTooLargeError
-from llmaz_serverless.worker.backoff import backoff_delay
 from llmaz_serverless.worker.metrics import WorkerMetrics
 from llmaz_serverless.worker.model_client import ModelCallError, ModelClient, ModelReply
 from llmaz_serverless.worker.settings import WorkerSettings
@@ -148,7 +147,7 @@ class JobProcessor:
             await marking
             max_attempts = self.settings.max_attempts
             if err.retryable and d.attempt < max_attempts:
-                delay = backoff_delay(d.attempt, self.settings.backoff)
+                delay = self.settings.backoff.delay(d.attempt)
                 await self.status.mark_retry(job.id, d.attempt, err.as_error(), delay)
                 await self.broker.retry_later(d, delay)
                 self.metrics.jobs.labels(job.model, "retried").inc()

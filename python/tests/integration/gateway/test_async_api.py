@@ -11,10 +11,9 @@ import aiohttp
 import pytest
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.gateway.server import GatewayServer
 from llmaz_serverless.gateway.settings import load_settings
-from llmaz_serverless.worker.testing import running_worker, wait_until_async
+from llmaz_serverless_testing.appservers import EmulatorServer, GatewayServer
+from llmaz_serverless_testing.worker import running_worker, wait_until_async
 
 pytestmark = pytest.mark.integration
 
@@ -221,9 +220,10 @@ async def test_the_gateway_keeps_creating_the_groups_until_redis_answers(redis_u
 
     import redis.asyncio as aioredis
 
+    from llmaz_serverless.backoff import Backoff
     from llmaz_serverless.gateway.async_api import declare_streams
     from llmaz_serverless.queue import build_broker
-    from llmaz_serverless.worker.settings import BackoffSettings, WorkerSettings
+    from llmaz_serverless.worker.settings import WorkerSettings
 
     settings = WorkerSettings()
     real = aioredis.from_url(redis_url)
@@ -238,7 +238,7 @@ async def test_the_gateway_keeps_creating_the_groups_until_redis_answers(redis_u
 
     try:
         await asyncio.wait_for(
-            declare_streams(FlakyBroker(), real, settings, BackoffSettings(initial=0.01, max=0.05)),
+            declare_streams(FlakyBroker(), real, settings, Backoff(initial=0.01, max=0.05)),
             timeout=10,
         )  # type: ignore[arg-type]
         groups = await real.xinfo_groups(settings.stream_for("m"))

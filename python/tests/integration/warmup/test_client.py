@@ -9,9 +9,10 @@ import time
 import aiohttp
 import pytest
 
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.warmup.client import RetryPolicy, Target, WarmupClient
 from llmaz_serverless.warmup.prompts import build_prompts
+from llmaz_serverless.warmup.settings import WarmupBackoff
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ async def emulator_state(url: str) -> dict:
 
 
 def client(attempts: int = 4) -> WarmupClient:
-    return WarmupClient(RetryPolicy(attempts=attempts, base_s=0.05, max_s=0.3))
+    return WarmupClient(RetryPolicy(attempts=attempts, backoff=WarmupBackoff(initial=0.05, max=0.3)))
 
 
 async def test_streams_every_prompt_length_and_reads_usage_when_server_is_up(sim):

@@ -12,12 +12,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.warmup.client import RetryPolicy, WarmupClient
 from llmaz_serverless.warmup.controller import WarmupController
 from llmaz_serverless.warmup.metrics import start_metrics_server
 from llmaz_serverless.warmup.pods import GATE_CONDITION
-from llmaz_serverless.warmup.testing import RecordingKubeApi, apply_status_patch, make_playground, make_pod
+from llmaz_serverless.warmup.settings import WarmupBackoff
+from llmaz_serverless_testing.warmup import RecordingKubeApi, apply_status_patch, make_playground, make_pod
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,7 @@ def config_for(sim_port: int, upstream: str, **warmup: object) -> RuntimeConfig:
             ],
             "warmup": {
                 "modelPort": sim_port,
-                "backoff": {"base": "50ms", "max": "300ms"},
+                "backoff": {"initial": "50ms", "max": "300ms"},
                 "timeline": {"firstTokenPollInterval": "100ms", "firstTokenWindow": "20s"},
             },
         }
@@ -75,7 +76,7 @@ async def test_replica_is_warmed_at_its_pod_then_gate_opens_and_timeline_complet
     ctl = WarmupController.build(
         config_for(server.port, upstream="http://127.0.0.1:9"),
         api,
-        client=WarmupClient(RetryPolicy(attempts=4, base_s=0.05, max_s=0.3)),
+        client=WarmupClient(RetryPolicy(attempts=4, backoff=WarmupBackoff(initial=0.05, max=0.3))),
         instance="ctl-0",
     )
     metrics_port = free_port()
@@ -179,7 +180,7 @@ async def test_warmup_deadline_opens_gate_with_warning_when_server_hangs(sim):
     ctl = WarmupController.build(
         config_for(server.port, upstream="http://127.0.0.1:9", deadline="1s"),
         api,
-        client=WarmupClient(RetryPolicy(attempts=2, base_s=0.05, max_s=0.2)),
+        client=WarmupClient(RetryPolicy(attempts=2, backoff=WarmupBackoff(initial=0.05, max=0.2))),
         instance="ctl-0",
     )
     try:

@@ -36,7 +36,7 @@ def write_config(
         ],
         "warmup": {
             "onInstall": on_install,
-            "backoff": {"base": "50ms", "max": "200ms"},
+            "backoff": {"initial": "50ms", "max": "200ms"},
             "hook": {"attempts": 2, "failRelease": fail_release},
         },
     }

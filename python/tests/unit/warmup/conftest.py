@@ -7,7 +7,8 @@ import pytest
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.warmup.client import RetryPolicy, WarmupClient
 from llmaz_serverless.warmup.controller import WarmupController
-from llmaz_serverless.warmup.testing import RecordingKubeApi
+from llmaz_serverless.warmup.settings import WarmupBackoff
+from llmaz_serverless_testing.warmup import RecordingKubeApi
 
 
 def runtime_config(**warmup_overrides) -> RuntimeConfig:
@@ -33,7 +34,7 @@ def runtime_config(**warmup_overrides) -> RuntimeConfig:
                 },
             ],
             # Nothing listens on port 9 (discard) on loopback: connections are refused at once.
-            "warmup": {"modelPort": 9, "attempts": 2, "backoff": {"base": "10ms", "max": "50ms"}},
+            "warmup": {"modelPort": 9, "attempts": 2, "backoff": {"initial": "10ms", "max": "50ms"}},
         }
     )
 
@@ -50,7 +51,7 @@ def api() -> RecordingKubeApi:
 
 @pytest.fixture
 async def controller(config: RuntimeConfig, api: RecordingKubeApi):
-    client = WarmupClient(RetryPolicy(attempts=2, base_s=0.01, max_s=0.05))
+    client = WarmupClient(RetryPolicy(attempts=2, backoff=WarmupBackoff(initial=0.01, max=0.05)))
     ctl = WarmupController.build(config, api, client=client, instance="warmup-controller-0")
     yield ctl
     await ctl.close()

@@ -1,28 +1,10 @@
 """Client pieces that need no server (its behaviour against a real model server is in
 tests/integration/warmup/test_client.py)."""
 
-import random
-
 import pytest
 
-from llmaz_serverless.warmup.client import RequestResult, RetryPolicy, Target, WarmupReport, request_body
+from llmaz_serverless.warmup.client import RequestResult, Target, WarmupReport, request_body
 from llmaz_serverless.warmup.prompts import Prompt
-
-
-def test_full_jitter_delay_stays_under_doubling_ceiling():
-    policy = RetryPolicy(attempts=8, base_s=0.5, max_s=4.0)
-    rng = random.Random(1)
-    for retry, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (6, 4.0)]:
-        delays = [policy.delay(retry, rng) for _ in range(200)]
-        assert min(delays) >= 0.0 and max(delays) <= ceiling
-        assert max(delays) > ceiling * 0.8  # spread over the whole range, not a fixed delay
-
-
-def test_retry_after_is_honoured_up_to_the_max_delay():
-    policy = RetryPolicy(attempts=3, base_s=0.01, max_s=5.0)
-    rng = random.Random(2)
-    assert policy.delay(0, rng, retry_after=2.0) >= 2.0
-    assert policy.delay(0, rng, retry_after=120.0) == 5.0
 
 
 def test_completions_body_is_greedy_streamed_with_usage():

@@ -11,7 +11,8 @@ from llmaz_serverless.warmup.controller import WarmupController
 from llmaz_serverless.warmup.gate import GateOutcome
 from llmaz_serverless.warmup.kube import KubeApiError
 from llmaz_serverless.warmup.pods import GATE_CONDITION
-from llmaz_serverless.warmup.testing import apply_status_patch, make_pod
+from llmaz_serverless.warmup.settings import WarmupBackoff
+from llmaz_serverless_testing.warmup import apply_status_patch, make_pod
 
 
 def gate_conditions(api):
@@ -26,7 +27,7 @@ def gate_conditions(api):
 @pytest.fixture
 async def fast_controller(make_config, api):
     # Nothing listens on 127.0.0.1:9, so a warmup can only time out; keep its deadline short.
-    client = WarmupClient(RetryPolicy(attempts=2, base_s=0.01, max_s=0.05))
+    client = WarmupClient(RetryPolicy(attempts=2, backoff=WarmupBackoff(initial=0.01, max=0.05)))
     ctl = WarmupController.build(make_config(deadline="300ms"), api, client=client, instance="ctl-0")
     yield ctl
     await ctl.close()
@@ -103,7 +104,7 @@ async def test_gate_open_stops_when_pod_is_gone(fast_controller, api):
 
 
 async def test_deleting_pod_cancels_its_warmup(make_config, api):
-    client = WarmupClient(RetryPolicy(attempts=2, base_s=0.01, max_s=0.05))
+    client = WarmupClient(RetryPolicy(attempts=2, backoff=WarmupBackoff(initial=0.01, max=0.05)))
     ctl = WarmupController.build(make_config(deadline="30s"), api, client=client, instance="ctl-0")
     pod = make_pod("healthy", pod_ip="127.0.0.1")
     assert await ctl.on_pod_event("MODIFIED", pod) == "warming"

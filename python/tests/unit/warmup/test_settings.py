@@ -17,14 +17,14 @@ def test_camel_case_keys_and_durations_parse_when_chart_renders_them():
     raw = {
         "onInstall": True,
         "modelPort": 8000,
-        "backoff": {"base": "250ms", "max": "1m"},
+        "backoff": {"initial": "250ms", "max": "1m"},
         "webhook": {"port": 8443, "certFile": "/tls/tls.crt", "keyFile": "/tls/tls.key"},
         "timeline": {"firstTokenWindow": "15m", "decisionMaxAge": "1h"},
         "hook": {"models": ["llama"], "attempts": 3, "failRelease": True},
     }
     settings = RuntimeConfig.model_validate({"warmup": raw}).section(SECTION, WarmupConfig)
     assert settings.on_install is True
-    assert settings.backoff.base == 0.25 and settings.backoff.max == 60.0
+    assert settings.backoff.initial == 0.25 and settings.backoff.max == 60.0
     assert settings.webhook.cert_file == "/tls/tls.crt"
     assert settings.timeline.first_token_window == 900.0
     assert settings.timeline.decision_max_age == 3600.0
