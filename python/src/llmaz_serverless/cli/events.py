@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.openai_paths import BY_API
 
 EPILOG = """\
 The event file holds one CloudEvent in structured JSON form (specversion, id,
@@ -191,8 +192,7 @@ def _print_text(plans: list[dict[str, Any]]) -> None:
                     print(f"    {action['says']}")
                     if "request" in action:
                         body = json.dumps(action["request"], indent=2).replace("\n", "\n      ")
-                        path = "chat/completions" if action["api"] == "chat" else action["api"]
-                        print(f"      POST /v1/async/{path} {body}")
+                        print(f"      POST {BY_API[action['api']].async_path} {body}")
                     if "webhook" in action:
                         print(f"      webhook: {action['webhook']}")
 

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from llmaz_serverless.emulator.engine import Engine
 from llmaz_serverless.emulator.openai import ENGINE_KEY, chat_completions, completions
 from llmaz_serverless.emulator.settings import EmulatorSettings
+from llmaz_serverless.openai_paths import CHAT, COMPLETIONS, MODELS
 
 
 async def health(request: web.Request) -> web.Response:
@@ -65,9 +66,9 @@ def build_app(settings: EmulatorSettings) -> web.Application:
         await engine.close()
 
     app.cleanup_ctx.append(lifecycle)
-    app.router.add_post("/v1/completions", completions)
-    app.router.add_post("/v1/chat/completions", chat_completions)
-    app.router.add_get("/v1/models", models)
+    app.router.add_post(COMPLETIONS.path, completions)
+    app.router.add_post(CHAT.path, chat_completions)
+    app.router.add_get(MODELS.path, models)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/emulator/state", state)

@@ -23,11 +23,13 @@ from llmaz_serverless.emulator.text import (
     prompt_tokens_of_chat,
     prompt_tokens_of_completion,
 )
+from llmaz_serverless.openai_paths import COMPLETIONS
+from llmaz_serverless.sse import DONE
 
 ENGINE_KEY = web.AppKey("engine", Engine)
 
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
-_DONE = b"data: [DONE]\n\n"
+_DONE = f"data: {DONE}\n\n".encode()
 
 
 def error_response(status: int, message: str, err_type: str, param: str | None = None) -> web.Response:
@@ -56,7 +58,7 @@ class _Request:
             self.prompt_key: Any = messages
         else:
             if "prompt" not in body:
-                raise ValueError("prompt: required for /v1/completions")
+                raise ValueError(f"prompt: required for {COMPLETIONS.path}")
             self.prompt_tokens = prompt_tokens_of_completion(body)
             self.prompt_key = body["prompt"]
         if not isinstance(self.n, int) or isinstance(self.n, bool) or not 1 <= self.n <= 16:

@@ -17,6 +17,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from llmaz_serverless.gateway.context import GatewayContext
+from llmaz_serverless.openai_paths import MODELS
 
 _STARTED_AT = int(time.time())
 
@@ -25,7 +26,7 @@ def setup(app: web.Application, ctx: GatewayContext) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
-    app.router.add_get("/v1/models", models)
+    app.router.add_get(MODELS.path, models)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -13,11 +13,6 @@ from dataclasses import dataclass, field
 
 from llmaz_serverless.config import ModelRuntime, RuntimeConfig
 
-# OpenAI endpoints the gateway proxies (POST, routed by the body's model).
-OPENAI_PATHS = ("/v1/completions", "/v1/chat/completions", "/v1/embeddings")
-# Endpoints whose deterministic answers may be cached.
-CACHEABLE_PATHS = frozenset({"/v1/completions", "/v1/chat/completions"})
-
 
 @dataclass(frozen=True)
 class Route:

@@ -18,6 +18,7 @@ from typing import Any
 import requests
 
 from llmaz_serverless.loadtest.records import RequestRecord
+from llmaz_serverless.openai_paths import CHAT, endpoint_of
 from llmaz_serverless.sse import SseDecoder, is_done
 
 Clock = Callable[[], float]
@@ -102,7 +103,7 @@ def send(
     clock: Clock = time.perf_counter,
 ) -> RequestRecord:
     """Send `body` and fill `record` (timings, status, tokens, error). Never raises for network errors."""
-    api = "chat" if path.endswith("/chat/completions") else "completions"
+    api = "chat" if endpoint_of(path) is CHAT else "completions"
     hdrs = {REQUEST_ID_HEADER: record.request_id, **(headers or {})}
     record.start = time.time()
     t0 = clock()

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from llmaz_serverless.loadtest.distributions import parse_length
+from llmaz_serverless.openai_paths import CHAT
 
 PROFILE_ENV = "LLMAZ_LOADTEST_PROFILE"
 
@@ -23,7 +24,7 @@ class AsyncOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Path the async submit goes to, relative to the target.
-    submit_path: str = "/v1/async/chat/completions"
+    submit_path: str = CHAT.async_path
     # Seconds between status polls.
     poll_interval: float = Field(default=0.25, gt=0)
     # Give up on a job after this many seconds (recorded as a timeout error).

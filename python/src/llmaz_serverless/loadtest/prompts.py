@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from llmaz_serverless.openai_paths import CHAT, COMPLETIONS
+
 # Short words that are one token in the GPT-2/Llama/Qwen vocabularies.
 _WORDS = (
     "the",
@@ -72,9 +74,6 @@ _WORDS = (
     "over",
 )
 
-CHAT_PATH = "/v1/chat/completions"
-COMPLETIONS_PATH = "/v1/completions"
-
 
 def prompt_text(tokens: int, rng: random.Random) -> str:
     """A prompt of about `tokens` tokens; the first few are a unique tag."""
@@ -104,8 +103,8 @@ def request_body(
         body["stream_options"] = {"include_usage": True}
     if api == "chat":
         body["messages"] = [{"role": "user", "content": prompt}]
-        return CHAT_PATH, body
+        return CHAT.path, body
     if api == "completions":
         body["prompt"] = prompt
-        return COMPLETIONS_PATH, body
+        return COMPLETIONS.path, body
     raise ValueError(f"api {api!r}: expected 'chat' or 'completions'")

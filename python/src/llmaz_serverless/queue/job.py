@@ -14,10 +14,10 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Api = Literal["chat", "completions"]
+from llmaz_serverless.openai_paths import GENERATION_APIS
 
-# OpenAI path of each API, appended to the model's upstream and path prefix.
-API_PATHS: dict[str, str] = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
+# The generation APIs of openai_paths, spelled out for the type checker.
+Api = Literal["chat", "completions"]
 
 
 def new_job_id() -> str:
@@ -42,8 +42,8 @@ class Job:
     def __post_init__(self) -> None:
         if (self.body is None) == (self.input_location is None):
             raise ValueError("a job carries exactly one of body and input_location")
-        if self.api not in API_PATHS:
-            raise ValueError(f"unknown api {self.api!r}: expected one of {sorted(API_PATHS)}")
+        if self.api not in GENERATION_APIS:
+            raise ValueError(f"unknown api {self.api!r}: expected one of {sorted(GENERATION_APIS)}")
 
     def encode(self) -> bytes:
         data = {k: v for k, v in asdict(self).items() if v not in (None, {})}

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmaz_serverless.openai_paths import ENDPOINTS
 from llmaz_serverless.trace.formats import from_rows, parse_time
 from llmaz_serverless.trace.model import Trace
 
 ACCESS_LOGGER = "llmaz_serverless.gateway.access"
 # Paths that are inference requests (sync, streaming or async submits); everything else is not traffic.
-INFERENCE_SUFFIXES = ("/completions", "/embeddings")
+# Matched as suffixes without /v1, so a model's pathPrefix and the async API's prefix both match.
+INFERENCE_SUFFIXES = tuple(e.path.removeprefix("/v1") for e in ENDPOINTS if e.model_in_body)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any
 import aiohttp
 
 from llmaz_serverless.backoff import Backoff
+from llmaz_serverless.openai_paths import generation
 from llmaz_serverless.sse import SseDecoder
 from llmaz_serverless.warmup.prompts import Prompt
 from llmaz_serverless.warmup.settings import WarmupBackoff
@@ -34,7 +35,6 @@ from llmaz_serverless.warmup.streaming import StreamError, StreamStats
 
 log = logging.getLogger(__name__)
 
-API_PATHS = {"completions": "/v1/completions", "chat": "/v1/chat/completions"}
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Marks warmup traffic so a gateway or log reader can tell it from user traffic.
 WARMUP_HEADER = "X-Llmaz-Serverless-Warmup"
@@ -270,7 +270,7 @@ class WarmupClient:
         loop = asyncio.get_running_loop()
         result = result or RequestResult(prompt.target_tokens, prompt.max_tokens)
         body = json.dumps(request_body(api, target.model, prompt)).encode()
-        url = target.url(API_PATHS[api])
+        url = target.url(generation(api, "warmup api").path)
         while result.attempts < self.retry.attempts:
             remaining = deadline_at - loop.time()
             if remaining <= 0:

@@ -2,69 +2,21 @@
 
 A warmup request streams so that it exercises the server's streaming path and so
 that the time to the first token is measured where it happens (not when the body
-ends). The decoder is incremental: network chunks can split an event, a line, or
-a multi-byte character anywhere.
+ends). The bytes become events in the package's one SSE decoder (llmaz_serverless.sse);
+this module accounts what the events carry.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmaz_serverless.sse import is_done
+
 
 class StreamError(Exception):
     """The server sent an error inside the stream or a chunk that is not JSON."""
-
-
-class SseDecoder:
-    """Turns bytes into the `data` payloads of complete events (comments and other fields dropped)."""
-
-    def __init__(self) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
-        self._data: list[str] = []
-
-    def feed(self, chunk: bytes) -> list[str]:
-        self._buffer += self._text.decode(chunk)
-        return self._drain(final=False)
-
-    def close(self) -> list[str]:
-        """Flush what is left: a last event without its blank line still counts."""
-        self._buffer += self._text.decode(b"", final=True)
-        return self._drain(final=True)
-
-    def _drain(self, final: bool) -> list[str]:
-        events: list[str] = []
-        while True:
-            newline = self._next_line_end()
-            if newline < 0:
-                if final and self._buffer:
-                    self._line(self._buffer.rstrip("\r"), events)
-                    self._buffer = ""
-                if final:
-                    self._dispatch(events)
-                return events
-            line, self._buffer = self._buffer[:newline], self._buffer[newline + 1 :]
-            self._line(line.rstrip("\r"), events)
-
-    def _next_line_end(self) -> int:
-        return self._buffer.find("\n")
-
-    def _line(self, line: str, events: list[str]) -> None:
-        if line == "":
-            self._dispatch(events)
-        elif line.startswith(":"):
-            return  # comment / keep-alive
-        elif line.startswith("data:"):
-            value = line[5:]
-            self._data.append(value[1:] if value.startswith(" ") else value)
-
-    def _dispatch(self, events: list[str]) -> None:
-        if self._data:
-            events.append("\n".join(self._data))
-            self._data = []
 
 
 @dataclass
@@ -85,7 +37,7 @@ class StreamStats:
 
     def add(self, payload: str, elapsed_s: float) -> None:
         """Account one `data:` payload received `elapsed_s` after the request was sent."""
-        if payload.strip() == "[DONE]":
+        if is_done(payload):
             self.done = True
             return
         try:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import aiohttp
 
 from llmaz_serverless.config import ModelRuntime
-from llmaz_serverless.queue.job import API_PATHS, Job
+from llmaz_serverless.openai_paths import BY_API
+from llmaz_serverless.queue.job import Job
 from llmaz_serverless.results.objects import ObjectLocationError, ObjectNotFoundError, ObjectStore
 
 # Statuses worth another attempt: the model or the interceptor may recover.
@@ -61,7 +62,7 @@ class ModelClient:
 
     @staticmethod
     def url(model: ModelRuntime, job: Job) -> str:
-        return model.upstream.rstrip("/") + model.path_prefix.rstrip("/") + API_PATHS[job.api]
+        return model.upstream.rstrip("/") + model.path_prefix.rstrip("/") + BY_API[job.api].path
 
     def timeout(self, model: ModelRuntime) -> aiohttp.ClientTimeout:
         work = model.timeouts.request if model.timeouts.request else self.model_timeout
@@ -74,7 +75,7 @@ class ModelClient:
         if self.objects is None:
             raise ModelCallError(
                 f"job input is at {job.input_location} but this worker has no object store "
-                "(set worker.objectStore like the gateway's)",
+                "(set queue.objectStore)",
                 retryable=False,
                 code="payload_unreachable",
             )
@@ -138,7 +139,7 @@ class ModelClient:
             size += len(chunk)
             if size > self.max_result_bytes:
                 raise ModelCallError(
-                    f"model answer exceeds worker.payloads.maxBytes ({self.max_result_bytes} bytes)",
+                    f"model answer exceeds queue.payloads.maxBytes ({self.max_result_bytes} bytes)",
                     retryable=False,
                     code="result_too_large",
                 )
