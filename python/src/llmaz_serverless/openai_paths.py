@@ -21,11 +21,8 @@ class OpenAiPath:
     # Short name used in values, job records and load-test records.
     api: str
     path: str
-    method: str
-    # The JSON body names the model (`"model": ...`): the gateway routes on it and proxies it.
+    # A POST whose JSON body names the model (`"model": ...`): the gateway routes on it and proxies it.
     model_in_body: bool
-    # Answers server-sent events when the body says `"stream": true`.
-    streams: bool
     # Deterministic answers (temperature 0 or a seed) may be served from the gateway's cache.
     cacheable: bool
     # Accepted as a job by the async API (at ASYNC_PREFIX + the path after /v1).
@@ -40,11 +37,11 @@ class OpenAiPath:
 # The async API's routes live under this prefix (submit, status, result, payload upload).
 ASYNC_PREFIX = "/v1/async"
 
-COMPLETIONS = OpenAiPath("completions", "/v1/completions", "POST", True, True, True, True)
-CHAT = OpenAiPath("chat", "/v1/chat/completions", "POST", True, True, True, True)
-EMBEDDINGS = OpenAiPath("embeddings", "/v1/embeddings", "POST", True, False, False, False)
-# Answered by the gateway itself from its configuration, and by every model server.
-MODELS = OpenAiPath("models", "/v1/models", "GET", False, False, False, False)
+COMPLETIONS = OpenAiPath("completions", "/v1/completions", model_in_body=True, cacheable=True, queueable=True)
+CHAT = OpenAiPath("chat", "/v1/chat/completions", model_in_body=True, cacheable=True, queueable=True)
+EMBEDDINGS = OpenAiPath("embeddings", "/v1/embeddings", model_in_body=True, cacheable=False, queueable=False)
+# A GET, answered by the gateway itself from its configuration, and by every model server.
+MODELS = OpenAiPath("models", "/v1/models", model_in_body=False, cacheable=False, queueable=False)
 
 ENDPOINTS: tuple[OpenAiPath, ...] = (COMPLETIONS, CHAT, EMBEDDINGS, MODELS)
 BY_API: dict[str, OpenAiPath] = {e.api: e for e in ENDPOINTS}
