@@ -520,7 +520,9 @@ _METRIC_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 def _foreign_metric(query: str, backend: str) -> str | None:
     """The first name in a query, quoted strings aside, that another backend exports (as the chart)."""
     own = BACKEND_METRIC_PREFIXES.get(backend, ())
-    for name in _METRIC_NAME.findall(_QUOTED.sub("", query)):
+    # The pattern has no groups, so findall yields whole matches: strings (typeshed says list[Any]).
+    names: list[str] = _METRIC_NAME.findall(_QUOTED.sub("", query))
+    for name in names:
         others = [p for b, ps in BACKEND_METRIC_PREFIXES.items() if b != backend for p in ps]
         if name.startswith(tuple(others)) and not (own and name.startswith(own)):
             return name
