@@ -51,14 +51,13 @@ SECTIONS = {
         "WorkerSettings",
         {"streamPrefix", "consumerGroup", "metricsPort", "broker", "nats"},
     ),
-    "warmup": ("llmaz_serverless.warmup.settings", "WarmupConfig", {"onInstall", "metricsPort", "webhook"}),
+    "warmup": ("llmaz_serverless.warmup.settings", "WarmupSettings", {"onInstall", "metricsPort", "webhook"}),
 }
-DURATION_PATTERN = "^(|0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$"
 
 
 def _field_schema(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
     """draft-07 schema of one pydantic field, from its annotation and constraints."""
-    from llmaz_serverless.config import parse_duration
+    from llmaz_serverless.config import DURATION_PATTERN, OPTIONAL_DURATION_PATTERN, parse_duration
     from pydantic import BaseModel, BeforeValidator
 
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
@@ -67,9 +66,11 @@ def _field_schema(annotation: Any, metadata: list[Any]) -> dict[str, Any]:
         (annotation,) = [a for a in args if a is not type(None)]
         origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if any(isinstance(m, BeforeValidator) and m.func is parse_duration for m in metadata):
-        # Durations: seconds as a number, or "90s" / "5m" / "1h30m".
+        # Durations: seconds as a number, or "90s" / "5m" / "1h30m" (config.py's one grammar;
+        # "" means none only where the field is optional).
+        pattern = OPTIONAL_DURATION_PATTERN if optional else DURATION_PATTERN
         schema: dict[str, Any] = {"anyOf": [{"type": "number", "minimum": 0},
-                                            {"type": "string", "pattern": DURATION_PATTERN}]}  # fmt: skip
+                                            {"type": "string", "pattern": pattern}]}  # fmt: skip
     elif inspect.isclass(annotation) and issubclass(annotation, BaseModel):
         schema = _model_schema(annotation)
     elif origin is typing.Literal:
@@ -109,16 +110,38 @@ def _model_schema(model: Any, exclude: set[str] = frozenset()) -> dict[str, Any]
     return {"type": "object", "additionalProperties": False, "properties": props}
 
 
+# `worker.config` also holds the queue contract the gateway shares: the chart writes those keys
+# to runtime.yaml's `queue:` section (templates/_runtime.tpl), the rest to `worker:`.
+SHARED_SECTIONS = {"worker": ("llmaz_serverless.queue.settings", "QueueSettings")}
+
+
+def _tolerate(schema: dict[str, Any], keys: tuple[str, ...], new: str) -> None:
+    """Let a renamed key through the schema, so that the chart's `movedKeys` check can name its new place
+    (helm's schema error would only say "additional properties ... not allowed")."""
+    node = schema
+    for key in keys[:-1]:
+        node = node["properties"][key]
+    node["properties"][keys[-1]] = {"description": f"moved to {new}; the chart refuses it [values/moved-key]"}
+
+
 def section_schema(component: str) -> dict[str, Any]:
     """Schema of `<component>.config`: the section model's keys minus the chart-owned ones."""
     import importlib
 
+    from llmaz_serverless.values.messages import CONFIG_RENAMES
+
     module, cls, owned = SECTIONS[component]
     schema = _model_schema(getattr(importlib.import_module(module), cls), exclude=owned)
-    schema["description"] = (
-        f"the {component}: section of runtime.yaml ({module}.{cls}); "
-        f"{', '.join(sorted(owned))} come from their own values"
-    )
+    for path, new in CONFIG_RENAMES.items():
+        if path[0] == component:
+            _tolerate(schema, path[2:], new)
+    source = f"the {component}: section of runtime.yaml ({module}.{cls})"
+    if component in SHARED_SECTIONS:
+        shared_module, shared_cls = SHARED_SECTIONS[component]
+        shared = _model_schema(getattr(importlib.import_module(shared_module), shared_cls), exclude=owned)
+        schema["properties"] = dict(sorted({**schema["properties"], **shared["properties"]}.items()))
+        source += f" and the queue: section ({shared_module}.{shared_cls})"
+    schema["description"] = f"{source}; {', '.join(sorted(owned))} come from their own values"
     return schema
 
 

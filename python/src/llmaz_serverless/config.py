@@ -19,18 +19,29 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 
 REDIS_URL_ENV = "LLMAZ_SERVERLESS_REDIS_URL"
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+# The one duration grammar, shared by every reader: "0", or one or more
+# <number><unit> with units ms, s, m, h ("90s", "1h30m", "1.5m", "250ms"); no
+# sign, spaces, "ns" or "us" (a request timeout is never that short). The chart's
+# values.schema.json holds these two patterns verbatim (`duration`,
+# `optionalDuration`, and the generated config fragments); the optional form
+# also takes "" for "none". tests/charts/test_duration_grammar.py holds the
+# Python parser, the schema and helm's `durationSeconds` to the same table.
+DURATION_PATTERN = "^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$"
+OPTIONAL_DURATION_PATTERN = "^(|0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$"
+_DURATION = re.compile(DURATION_PATTERN)
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from a number or a Go-style duration ("90s", "5m", "1h30m", "250ms").
+    """Seconds from a number or a duration string ("90s", "5m", "1h30m", "250ms").
 
-    None, "" and "0" mean "no limit" where a field allows it and return None.
+    None and "" mean "no limit" where a field allows it and return None; any
+    other string outside the grammar above raises ValueError naming it.
     """
     if value is None or value == "":
         return None
@@ -38,18 +49,25 @@ def parse_duration(value: Any) -> float | None:
         raise ValueError(f"expected a duration such as '90s' or '5m', got {value!r}")
     if isinstance(value, int | float):
         return float(value)
-    text = str(value).strip()
-    if text == "0":
-        return 0.0
-    pos, total = 0, 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or pos == 0:
-        raise ValueError(f"expected a duration such as '90s', '5m' or '1h30m', got {value!r}")
-    return total
+    text = str(value)
+    if not _DURATION.fullmatch(text):
+        raise ValueError(
+            f"expected a duration such as '90s', '5m' or '1h30m' (units ms, s, m, h; no spaces), "
+            f"got {value!r}"
+        )
+    return float(sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text)))
+
+
+def duration_or_none(value: Any) -> float | None:
+    """Seconds of a duration (the grammar above) or a number; None for anything else.
+
+    For readers that report a bad value themselves (the values rules, the planner)
+    instead of failing on it.
+    """
+    try:
+        return parse_duration(value)
+    except ValueError:
+        return None
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -136,10 +154,35 @@ class RuntimeConfig(BaseModel):
     def model(self, name: str) -> ModelRuntime | None:
         return next((m for m in self.models if m.name == name), None)
 
+    # Sections whose effective settings (file, env, flags, code) a component's
+    # `load()` recorded (see llmaz_serverless.settings), by section key.
+    _effective: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
+
     def section(self, key: str, model: type[SectionT]) -> SectionT:
-        """Parse a component's own section (`gateway:`, `worker:`, ...); missing means defaults."""
-        raw = (self.model_extra or {}).get(key) or {}
-        return model.model_validate(raw)
+        """A component's own section (`gateway:`, `worker:`, ...); missing means defaults.
+
+        After the component's settings `load()` ran, its effective settings (env and flags
+        laid over the file); before, the file alone.
+        """
+        found = self._effective.get(key)
+        if isinstance(found, model):
+            return found
+        return model.model_validate(self.section_data(key))
+
+    def section_data(self, key: str) -> dict[str, Any]:
+        """A section as written in the file; a dotted key reaches into one (`emulator.defaults`)."""
+        node: Any = self.model_extra or {}
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return {}
+        if not isinstance(node, dict):
+            raise ValueError(f"runtime.yaml `{key}`: expected a mapping of settings, got {node!r}")
+        return node
+
+    def use_section(self, key: str, settings: BaseModel) -> None:
+        """Record a component's effective settings for every later `section(key, ...)`."""
+        self._effective[key] = settings
 
 
 def load_runtime_config(path: str | Path) -> RuntimeConfig:

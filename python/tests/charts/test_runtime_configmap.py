@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,16 @@ from helmrender import ALL_VALUE_FILES, NAMESPACE, RELEASE, model, models_json, 
 
 from llmaz_serverless.config import REDIS_URL_ENV, load_runtime_config
 from llmaz_serverless.gateway.settings import GatewaySettings
-from llmaz_serverless.warmup.settings import WarmupConfig
+from llmaz_serverless.warmup.settings import WarmupSettings
+from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.worker.settings import WorkerSettings
 
-SECTIONS = {"gateway": GatewaySettings, "worker": WorkerSettings, "warmup": WarmupConfig}
+SECTIONS = {
+    "gateway": GatewaySettings,
+    "queue": QueueSettings,
+    "worker": WorkerSettings,
+    "warmup": WarmupSettings,
+}
 
 
 def _load(out, tmp_path: Path):
@@ -64,21 +71,21 @@ def test_path_prefix_and_interceptor_namespace_follow_values_when_set(tmp_path: 
 def test_worker_streams_are_the_streams_keda_reads_when_async_is_enabled(tmp_path: Path) -> None:
     out = render("ci/05-async-queue-values.yaml")
     runtime = _load(out, tmp_path)
-    worker = runtime.section("worker", WorkerSettings)
+    queue = runtime.section("queue", QueueSettings)
     streams = {
         t["metadata"]["stream"]
         for so in out.kinds("ScaledObject")
         for t in so["spec"]["triggers"]
         if t["type"] == "redis-streams"
     }
-    assert streams == {worker.stream_for("batch-model"), worker.notify_stream}
+    assert streams == {queue.stream_for("batch-model"), queue.notify_stream}
     groups = {
         t["metadata"]["consumerGroup"]
         for so in out.kinds("ScaledObject")
         for t in so["spec"]["triggers"]
         if t["type"] == "redis-streams"
     }
-    assert groups == {worker.consumer_group}
+    assert groups == {queue.consumer_group}
     assert runtime.redis.url == "redis://redis-master.redis.svc:6379/2"
 
 
@@ -90,7 +97,7 @@ def test_chart_owned_keys_match_the_pods_when_rendered(tmp_path: Path) -> None:
     runtime = _load(out, tmp_path)
     gateway = runtime.section("gateway", GatewaySettings)
     worker = runtime.section("worker", WorkerSettings)
-    warmup = runtime.section("warmup", WarmupConfig)
+    warmup = runtime.section("warmup", WarmupSettings)
 
     def port(deployment: str, name: str) -> int:
         dep = out.get("Deployment", f"{RELEASE}-llmaz-serverless-{deployment}")
@@ -125,7 +132,49 @@ def test_user_config_reaches_the_sections_when_set(tmp_path: Path) -> None:
     assert runtime.section("gateway", GatewaySettings).cache.ttl == 600.0
     assert runtime.section("gateway", GatewaySettings).max_body_bytes == 1024
     assert runtime.section("worker", WorkerSettings).max_attempts == 2
-    assert runtime.section("warmup", WarmupConfig).attempts == 7
+    assert runtime.section("warmup", WarmupSettings).attempts == 7
+
+
+def test_worker_config_is_split_into_the_queue_contract_and_the_worker_section_when_set(
+    tmp_path: Path,
+) -> None:
+    # Users set both under worker.config; the gateway must read the shared part from `queue:`.
+    shared = {
+        "keyPrefix": "k:", "deadLetterStream": "dl", "deadLetterMaxLen": 7, "notifyStream": "n",
+        "claimIdle": "2m", "models": ["batch-model"], "payloads": {"maxBytes": 2048},
+        "results": {"ttl": "1h"}, "objectStore": {"type": "filesystem"},
+        "notifications": {"defaultTenant": "t"},
+    }  # fmt: skip
+    out = render("ci/05-async-queue-values.yaml", set_json=[
+        "worker.config=" + json.dumps({**shared, "maxAttempts": 2, "drainTimeout": "30s"})
+    ])  # fmt: skip
+    document = out.runtime()
+    runtime = _load(out, tmp_path)
+    queue = runtime.section("queue", QueueSettings)
+    worker = runtime.section("worker", WorkerSettings)
+    assert shared.keys() <= document["queue"].keys()
+    assert not shared.keys() & document["worker"].keys()
+    assert (queue.key_prefix, queue.dead_letter_stream, queue.dead_letter_max_len) == ("k:", "dl", 7)
+    assert (queue.notify_stream, queue.claim_idle, queue.models) == ("n", 120.0, ["batch-model"])
+    assert (queue.payloads.max_bytes, queue.results.ttl, queue.object_store.type) == (
+        2048,
+        3600.0,
+        "filesystem",
+    )
+    assert queue.notifications.default_tenant == "t"
+    assert (worker.max_attempts, worker.drain_timeout) == (2, 30.0)
+
+
+def test_every_queue_key_a_user_may_set_is_one_the_chart_moves_to_queue() -> None:
+    # The chart's list (_runtime.tpl queue.configKeys) and the model must not drift apart: a queue
+    # key left out would land in `worker:` and fail the worker, or never reach the gateway.
+    # Written from their own values (worker.streamPrefix, worker.broker ...), not from worker.config.
+    owned_by_values = {"stream_prefix", "consumer_group", "broker", "nats"}
+    every_key = QueueSettings().model_dump(by_alias=True, mode="json", exclude=owned_by_values)
+    out = render("ci/05-async-queue-values.yaml", set_json=["worker.config=" + json.dumps(every_key)])
+    document = out.runtime()
+    assert every_key.keys() <= document["queue"].keys()
+    assert not every_key.keys() & document["worker"].keys()
 
 
 def test_secrets_are_mounted_where_the_config_says_when_given(tmp_path: Path) -> None:
@@ -135,7 +184,7 @@ def test_secrets_are_mounted_where_the_config_says_when_given(tmp_path: Path) ->
     )
     runtime = _load(out, tmp_path)
     auth = runtime.section("gateway", GatewaySettings).auth
-    secrets_dir = runtime.section("worker", WorkerSettings).notifications.secrets_dir
+    secrets_dir = runtime.section("queue", QueueSettings).notifications.secrets_dir
 
     def mounted(deployment: str, secret: str) -> str:
         spec = out.get("Deployment", f"{RELEASE}-llmaz-serverless-{deployment}")["spec"]["template"]["spec"]

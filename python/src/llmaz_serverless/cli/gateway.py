@@ -2,10 +2,12 @@
 
     llmaz-serverless gateway --config /etc/llmaz-serverless/runtime.yaml [--port 8080] [--cache-ttl 10m]
 
-Every key of the runtime.yaml `gateway:` section is also a flag and an env var
-(`cache.maxEntryBytes` = `--cache-max-entry-bytes` =
-`LLMAZ_SERVERLESS_GATEWAY__CACHE__MAX_ENTRY_BYTES`); flags win over env, env
-over the file.
+Every scalar key of the runtime.yaml `gateway:` section is also a flag and an
+env var (`cache.maxEntryBytes` = `--cache-max-entry-bytes` =
+`LLMAZ_SERVERLESS_GATEWAY__CACHE__MAX_ENTRY_BYTES`), and so is every key of the
+`events:` section the gateway serves (`events.maxBodyBytes` =
+`--events-max-body-bytes` = `LLMAZ_SERVERLESS_EVENTS__MAX_BODY_BYTES`); flags
+win over env, env over the file (llmaz_serverless.settings).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import os
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
+from llmaz_serverless.config import RuntimeConfig, load_runtime_config
+from llmaz_serverless.events.settings import EventsSettings
 from llmaz_serverless.gateway.logs import setup_logging
-from llmaz_serverless.gateway.overrides import add_flags
 from llmaz_serverless.gateway.server import loop_factory, serve
-from llmaz_serverless.gateway.settings import ENV_PREFIX, GatewaySettings, load
+from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless.queue.settings import QueueSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,13 +38,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=os.environ.get("LLMAZ_SERVERLESS_CONFIG"),
         help="runtime.yaml (env LLMAZ_SERVERLESS_CONFIG); its `gateway:` section and `models:` list",
     )
-    add_flags(parser, GatewaySettings, ENV_PREFIX)
+    GatewaySettings.add_flags(parser)
+    EventsSettings.add_flags(parser)
+    QueueSettings.add_flags(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        runtime, settings = load(args.config, args)
+        runtime = load_runtime_config(args.config) if args.config else RuntimeConfig()
+        settings = GatewaySettings.load(runtime, args)
+        EventsSettings.load(runtime, args)  # recorded in runtime for the events routes
+        QueueSettings.load(runtime, args)  # recorded in runtime for the async and events routes
         setup_logging(settings.log_level)
     except (ValidationError, ValueError, OSError) as err:
         print(f"gateway: invalid configuration: {err}")

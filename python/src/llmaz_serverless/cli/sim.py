@@ -1,8 +1,10 @@
 """`llmaz-serverless sim`: run the OpenAI-compatible model-server emulator.
 
 Every field of `EmulatorSettings` is a flag (`--startup-delay 30s`,
-`--ttft 0.05`, `--itl 0.02`, `--fail-first 3`, `--hold-while-loading`, ...)
-and an env var `LLMAZ_SERVERLESS_EMULATOR__<FIELD>`; flags win.
+`--ttft 0.05`, `--itl 0.02`, `--fail-first 3`, `--hold-while-loading`, ...),
+an env var `LLMAZ_SERVERLESS_EMULATOR__<FIELD>` and a key of `emulator.defaults`
+in the runtime.yaml given with `--config`; flags win over env, env over the
+file (llmaz_serverless.settings).
 """
 
 from __future__ import annotations
@@ -13,11 +15,9 @@ import asyncio
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
+from llmaz_serverless.config import load_runtime_config
 from llmaz_serverless.emulator.server import serve
 from llmaz_serverless.emulator.settings import EmulatorSettings
-from llmaz_serverless.gateway.overrides import add_flags, merge, overrides_from_args, overrides_from_env
-
-ENV_PREFIX = "LLMAZ_SERVERLESS_EMULATOR__"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,21 +27,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="A test stand-in for an llmaz model server: /v1/completions, /v1/chat/completions, "
         "/v1/models, /health, /metrics (vLLM names), /emulator/state.",
     )
-    add_flags(parser, EmulatorSettings, ENV_PREFIX)
+    parser.add_argument("--config", default=None, help="runtime.yaml whose `emulator.defaults` to start from")
+    EmulatorSettings.add_flags(parser)
     parser.set_defaults(func=run)
-
-
-def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
-    data = merge(
-        overrides_from_env(EmulatorSettings, ENV_PREFIX), overrides_from_args(EmulatorSettings, args)
-    )
-    return EmulatorSettings.model_validate(data)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = settings_from_args(args)
-    except (ValidationError, ValueError) as err:
+        runtime = load_runtime_config(args.config) if args.config else None
+        settings = EmulatorSettings.load(runtime, args)
+    except (ValidationError, ValueError, OSError) as err:
         print(f"sim: invalid settings: {err}")
         return EXIT_INVALID
     asyncio.run(serve(settings))

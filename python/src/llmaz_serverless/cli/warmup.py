@@ -2,6 +2,11 @@
 
 llmaz-serverless warmup --once --config runtime.yaml [--model NAME ...] [--force] [--json]
 llmaz-serverless warmup controller --config runtime.yaml
+
+Every scalar key of the runtime.yaml `warmup:` section is also a flag, before
+or after `controller` (`--hook-attempts 3`, `--max-concurrent-warmups 4`), and an
+env var (`LLMAZ_SERVERLESS_WARMUP__HOOK__ATTEMPTS`); flags win over env, env over
+the file (llmaz_serverless.settings).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from llmaz_serverless.config import RuntimeConfig, load_runtime_config
-from llmaz_serverless.warmup.settings import SECTION, WarmupConfig
+from llmaz_serverless.warmup.settings import WarmupSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,22 +37,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--force", action="store_true", help="pre-warm even when warmup.onInstall is false")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    WarmupSettings.add_flags(parser)
     parser.set_defaults(func=run_once)
     sub = parser.add_subparsers(dest="warmup_command", metavar="SUBCOMMAND")
     controller = sub.add_parser("controller", help="run the warmup controller (kopf operator + webhook)")
     # SUPPRESS: a --config given before `controller` is kept when none is given after.
     controller.add_argument("--config", default=argparse.SUPPRESS, help="runtime.yaml rendered by the chart")
     controller.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    WarmupSettings.add_flags(controller, default=argparse.SUPPRESS)
     controller.set_defaults(func=run_controller)
 
 
-def _load(args: argparse.Namespace) -> tuple[RuntimeConfig, WarmupConfig] | None:
+def _load(args: argparse.Namespace) -> tuple[RuntimeConfig, WarmupSettings] | None:
     if not args.config:
         print("warmup: --config PATH is required (the runtime.yaml the chart renders)")
         return None
     try:
         config = load_runtime_config(args.config)
-        return config, config.section(SECTION, WarmupConfig)
+        # Recorded in `config`: the hook and the controller read the same effective settings.
+        return config, WarmupSettings.load(config, args)
     except (OSError, ValueError, ValidationError) as err:
         print(f"warmup: cannot use {args.config}: {err}")
         return None

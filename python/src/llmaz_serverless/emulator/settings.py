@@ -1,21 +1,29 @@
 """Knobs of the model-server emulator (`llmaz-serverless sim`, `EmulatorServer`).
 
 The emulator stands in for an llmaz model server (vLLM's OpenAI server) in
-tests, `make up` and local load tests. Every field below is also a CLI flag of
-`llmaz-serverless sim` (`startup_delay` -> `--startup-delay`) and a key of the
-`emulator:` section of `manifests/local/runtime.yaml` (`startupDelay`).
+tests, `make up` and local load tests. Every field below has the four forms of
+llmaz_serverless.settings: a key of `emulator.defaults` in a runtime.yaml
+(`startupDelay`; `llmaz-serverless sim --config`, and `llmaz-serverless up`
+for every emulator it starts), the env var `LLMAZ_SERVERLESS_EMULATOR__STARTUP_DELAY`,
+the flag `--startup-delay` of `llmaz-serverless sim`, and
+`EmulatorSettings.load(startup_delay=30)` in code.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from llmaz_serverless.config import CamelModel, Duration, OptionalDuration
+from llmaz_serverless.settings import ComponentSettings
 
 
-class EmulatorSettings(CamelModel):
+class EmulatorSettings(ComponentSettings):
+    COMPONENT: ClassVar[str] = "emulator"
+    # The `emulator:` section itself holds defaults and per-model entries (EmulatorSection).
+    SECTION: ClassVar[str] = "emulator.defaults"
+
     # OpenAI model id the server answers to; requests naming another model get 404
     # like vLLM (`The model ... does not exist`).
     model: str = "emulated-model"

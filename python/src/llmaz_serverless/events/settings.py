@@ -1,17 +1,25 @@
 """The `events:` section of runtime.yaml: event intake and event rules.
 
-The gateway reads it with `RuntimeConfig.section("events", EventsSettings)`.
-The chart renders `rules` from the top-level `eventRules:` value and the
-other keys from `events.config` (every field below is commented because the
-chart renders exactly these keys).
+The gateway process reads it: `llmaz-serverless gateway` loads it with
+`EventsSettings.load()` (file, env `LLMAZ_SERVERLESS_EVENTS__...`, flags
+`--events-...`, see llmaz_serverless.settings) and the events routes get the
+result from `RuntimeConfig.section("events", EventsSettings)`. The chart
+renders `rules` from the top-level `eventRules:` value and the other keys from
+`events.config` (every field below is commented because the chart renders
+exactly these keys).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 
 from llmaz_serverless.config import CamelModel, Duration
 from llmaz_serverless.events.rules import EventRule, RuleSet
+from llmaz_serverless.settings import ComponentSettings
+
+SECTION = "events"
 
 
 class StreamSettings(CamelModel):
@@ -33,7 +41,11 @@ class StreamSettings(CamelModel):
     max_deliveries: int = Field(default=5, ge=1)
 
 
-class EventsSettings(CamelModel):
+class EventsSettings(ComponentSettings):
+    COMPONENT: ClassVar[str] = SECTION
+    # The gateway process reads these beside its own settings, so the flags say whose they are.
+    FLAG_PREFIX: ClassVar[str] = "events-"
+
     # Serve POST /v1/events and GET /v1/prewarm/<model> at all.
     enabled: bool = True
     # Largest POST /v1/events body (one event or one batch); larger -> 413.

@@ -1,27 +1,24 @@
-"""The `gateway:` section of runtime.yaml, with env and flag overrides.
+"""The `gateway:` section of runtime.yaml.
 
-Each key has four forms (see `overrides.py`): `gateway.cache.ttl` in the file
-(camelCase: `gateway.cache.maxEntryBytes`), `--cache-ttl` on
+Each key has the four forms of llmaz_serverless.settings: `gateway.cache.ttl`
+in the file (camelCase: `gateway.cache.maxEntryBytes`), `--cache-ttl` on
 `llmaz-serverless gateway`, `LLMAZ_SERVERLESS_GATEWAY__CACHE__TTL` in the
-environment, `settings.cache.ttl` in code. Precedence: flag > env > file >
-default. Per-model behaviour (upstream, host, headers, timeouts, failover,
-Retry-After, whether to cache) lives in the shared `models:` list instead.
+environment, `GatewaySettings.load(runtime, cache={"ttl": 60})` and
+`settings.cache.ttl` in code; `GatewaySettings.load()` layers them. Per-model
+behaviour (upstream, host, headers, timeouts, failover, Retry-After, whether
+to cache) lives in the shared `models:` list instead.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from llmaz_serverless.backoff import Backoff
-from llmaz_serverless.config import CamelModel, Duration, RuntimeConfig, load_runtime_config
-from llmaz_serverless.gateway.overrides import merge, overrides_from_args, overrides_from_env, to_aliases
+from llmaz_serverless.config import CamelModel, Duration
+from llmaz_serverless.settings import ComponentSettings
 
-ENV_PREFIX = "LLMAZ_SERVERLESS_GATEWAY__"
 SECTION = "gateway"
 
 
@@ -90,7 +87,9 @@ class AuthSettings(CamelModel):
     keys_env: str = "LLMAZ_SERVERLESS_API_KEYS"
 
 
-class GatewaySettings(CamelModel):
+class GatewaySettings(ComponentSettings):
+    COMPONENT: ClassVar[str] = SECTION
+
     # Listen address and port.
     host: str = "0.0.0.0"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -117,23 +116,3 @@ class GatewaySettings(CamelModel):
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
-
-
-def load_settings(
-    runtime: RuntimeConfig,
-    args: argparse.Namespace | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> GatewaySettings:
-    """The gateway section of `runtime` with env vars, then flags, laid over it."""
-    raw: dict[str, Any] = to_aliases(GatewaySettings, (runtime.model_extra or {}).get(SECTION) or {})
-    raw = merge(raw, overrides_from_env(GatewaySettings, ENV_PREFIX, environ))
-    if args is not None:
-        raw = merge(raw, overrides_from_args(GatewaySettings, args))
-    return GatewaySettings.model_validate(raw)
-
-
-def load(config: str | Path | None, args: argparse.Namespace | None = None,
-         environ: Mapping[str, str] | None = None) -> tuple[RuntimeConfig, GatewaySettings]:  # fmt: skip
-    """Runtime config (empty without a file) and the effective gateway settings."""
-    runtime = load_runtime_config(config) if config else RuntimeConfig()
-    return runtime, load_settings(runtime, args, environ)

@@ -19,14 +19,14 @@ from llmaz_serverless.warmup.firsttoken import FirstTokenWatcher
 from llmaz_serverless.warmup.gate import ReadinessGate
 from llmaz_serverless.warmup.kube import KubeApi
 from llmaz_serverless.warmup.metrics import WarmupMetrics
-from llmaz_serverless.warmup.settings import SECTION, WarmupConfig
+from llmaz_serverless.warmup.settings import SECTION, WarmupSettings
 from llmaz_serverless.warmup.timeline import Timeline
 
 
 @dataclass
 class WarmupController:
     config: RuntimeConfig
-    settings: WarmupConfig
+    settings: WarmupSettings
     metrics: WarmupMetrics
     timeline: Timeline
     gate: ReadinessGate
@@ -42,7 +42,7 @@ class WarmupController:
         client: WarmupClient | None = None,
         instance: str | None = None,
     ) -> WarmupController:
-        settings = config.section(SECTION, WarmupConfig)
+        settings = config.section(SECTION, WarmupSettings)
         metrics = metrics or WarmupMetrics()
         # The pod name, as Events' reportingInstance (HOSTNAME is the pod name in Kubernetes).
         instance = instance or os.environ.get("HOSTNAME", "llmaz-serverless-warmup")

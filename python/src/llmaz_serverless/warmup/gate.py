@@ -42,7 +42,7 @@ from llmaz_serverless.warmup.kube import (
 )
 from llmaz_serverless.warmup.metrics import WarmupMetrics
 from llmaz_serverless.warmup.prompts import build_prompts
-from llmaz_serverless.warmup.settings import WarmupConfig
+from llmaz_serverless.warmup.settings import WarmupSettings
 from llmaz_serverless.warmup.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class GateOutcome:
 class ReadinessGate:
     def __init__(
         self,
-        settings: WarmupConfig,
+        settings: WarmupSettings,
         api: KubeApi,
         client: WarmupClient,
         metrics: WarmupMetrics,

@@ -25,7 +25,7 @@ from typing import Any
 from llmaz_serverless.config import ModelRuntime, RuntimeConfig
 from llmaz_serverless.warmup.client import RetryPolicy, Target, WarmupClient, WarmupReport
 from llmaz_serverless.warmup.prompts import build_prompts
-from llmaz_serverless.warmup.settings import SECTION, WarmupConfig
+from llmaz_serverless.warmup.settings import SECTION, WarmupSettings
 
 
 class UnknownModelError(ValueError):
@@ -57,7 +57,7 @@ def interceptor_target(model: ModelRuntime) -> Target:
 
 
 def select_models(
-    config: RuntimeConfig, settings: WarmupConfig, names: list[str] | None
+    config: RuntimeConfig, settings: WarmupSettings, names: list[str] | None
 ) -> list[ModelRuntime]:
     """The models to pre-warm: those named (CLI, else `warmup.hook.models`), else all with warmup on."""
     wanted = names or settings.hook.models
@@ -92,7 +92,7 @@ async def prewarm_model(client: WarmupClient, model: ModelRuntime, attempts: int
 async def prewarm(
     config: RuntimeConfig, models: list[ModelRuntime], client: WarmupClient | None = None
 ) -> list[HookResult]:
-    settings = config.section(SECTION, WarmupConfig)
+    settings = config.section(SECTION, WarmupSettings)
     own = client is None
     client = client or WarmupClient(RetryPolicy(backoff=settings.backoff))
     try:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     # For the type only: kopf.operator() takes this NewType of str, which kopf does not
     # re-export; a runtime import of its private module would break on any kopf re-layout.
     from kopf._core.engines.peering import Identity
-from llmaz_serverless.warmup.settings import WarmupConfig
+from llmaz_serverless.warmup.settings import WarmupSettings
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def build_registry(webhook: bool) -> kopf.OperatorRegistry:
     return registry
 
 
-def operator_settings(settings: WarmupConfig) -> kopf.OperatorSettings:
+def operator_settings(settings: WarmupSettings) -> kopf.OperatorSettings:
     ks = kopf.OperatorSettings()
     # kopf turns handler log lines into Events by default; we post our own, so
     # only its warnings and errors become Events.

@@ -4,15 +4,22 @@ The chart renders exactly these keys (camelCase) under `warmup:`. What to warm a
 model with (API, prompt lengths, deadline) is per model and lives in the shared
 `models[].warmup` (`llmaz_serverless.config.ModelWarmup`); this section holds what
 is common to every model: ports, retries, the admission webhook, the timeline and
-the hook.
+the hook. Its keys have the four forms of llmaz_serverless.settings
+(`warmup.hook.attempts`, `--hook-attempts`, `LLMAZ_SERVERLESS_WARMUP__HOOK__ATTEMPTS`,
+`WarmupSettings.load(runtime, hook={"attempts": 3})`).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from pydantic import Field
 
 from llmaz_serverless.backoff import Backoff
 from llmaz_serverless.config import CamelModel, Duration
+from llmaz_serverless.settings import ComponentSettings
+
+SECTION = "warmup"
 
 
 class WarmupBackoff(Backoff):
@@ -74,7 +81,9 @@ class HookSettings(CamelModel):
     fail_release: bool = False
 
 
-class WarmupConfig(CamelModel):
+class WarmupSettings(ComponentSettings):
+    COMPONENT: ClassVar[str] = SECTION
+
     # Let the Helm post-install/post-upgrade hook wake and pre-warm models. Off by
     # default: a fresh install starts no model pod (nothing is paid for idle GPUs).
     on_install: bool = False
@@ -105,6 +114,3 @@ class WarmupConfig(CamelModel):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     timeline: TimelineSettings = Field(default_factory=TimelineSettings)
     hook: HookSettings = Field(default_factory=HookSettings)
-
-
-SECTION = "warmup"

@@ -13,10 +13,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.gateway.server import GatewayServer
-from llmaz_serverless.gateway.settings import load_settings
+from llmaz_serverless.gateway.settings import GatewaySettings
 from llmaz_serverless.queue.job import Job
-from llmaz_serverless.worker.settings import WorkerSettings
+from llmaz_serverless.queue.settings import QueueSettings
+from llmaz_serverless_testing.appservers import GatewayServer
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ def gw(redis_url: str) -> Iterator[GatewayServer]:
         }
     )  # fmt: skip
     environ = {"LLMAZ_SERVERLESS_API_KEYS": KEY}
-    server = GatewayServer(runtime, load_settings(runtime, environ={}), environ=environ).start()
+    server = GatewayServer(runtime, GatewaySettings.load(runtime, environ={}), environ=environ).start()
     yield server
     server.stop()
 
@@ -107,7 +107,7 @@ async def test_redelivered_upload_event_queues_one_job_on_the_async_path(gw, red
                 [action] = (await resp.json())["events"][0]["actions"]
                 job_ids.append(action["jobId"])
     assert len(set(job_ids)) == 1
-    stream = WorkerSettings().stream_for("batch")
+    stream = QueueSettings().stream_for("batch")
     client = aioredis.Redis.from_url(redis_url)
     entries = await client.xrange(stream)
     await client.aclose()
@@ -133,7 +133,7 @@ async def test_upload_of_size_zero_matches_no_rule(gw, redis_url):
         assert (await resp.json())["events"][0]["matched"] == []
     client = aioredis.Redis.from_url(redis_url)
     # No job queued (the stream itself exists from the gateway's start, empty).
-    assert await client.xlen(WorkerSettings().stream_for("batch")) == 0
+    assert await client.xlen(QueueSettings().stream_for("batch")) == 0
     await client.aclose()
 
 
@@ -159,7 +159,7 @@ async def test_job_the_async_api_refuses_is_a_permanent_failure_not_a_503(redis_
             "events": {"rules": rules},
         }
     )
-    server = GatewayServer(runtime, load_settings(runtime, environ={}), environ={}).start()
+    server = GatewayServer(runtime, GatewaySettings.load(runtime, environ={}), environ={}).start()
     try:
         async with aiohttp.ClientSession() as http:
             body = _event("b-1", "x", text="not a list of messages")
@@ -187,7 +187,7 @@ async def test_gateway_reads_events_from_the_redis_stream_when_enabled(redis_url
             "events": {"rules": RULES[:1], "stream": {"enabled": True, "name": "t:ev", "block": "100ms"}},
         }
     )
-    server = GatewayServer(runtime, load_settings(runtime, environ={}), environ={}).start()
+    server = GatewayServer(runtime, GatewaySettings.load(runtime, environ={}), environ={}).start()
     client = aioredis.Redis.from_url(redis_url)
     try:
         await client.xadd("t:ev", {"event": _event("st-1", "com.example.chat.session.opened")})

@@ -10,10 +10,8 @@ import pytest
 from aiohttp import web
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.gateway.server import GatewayServer
-from llmaz_serverless.gateway.settings import load_settings
-from llmaz_serverless.threadserver import ThreadedAppServer
+from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless_testing.appservers import EmulatorServer, GatewayServer, ThreadedAppServer
 
 
 @pytest.fixture
@@ -44,7 +42,9 @@ def gateway(redis_url: str) -> Iterator[Callable[..., GatewayServer]]:
         runtime = RuntimeConfig.model_validate(
             {"models": models, "redis": {"url": redis_url}, "gateway": section}
         )
-        server = GatewayServer(runtime, load_settings(runtime, environ={}), environ=environ or {}).start()
+        server = GatewayServer(
+            runtime, GatewaySettings.load(runtime, environ={}), environ=environ or {}
+        ).start()
         started.append(server)
         return server
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.gateway.settings import load_settings
+from llmaz_serverless.gateway.settings import GatewaySettings
 from llmaz_serverless_testing.appservers import EmulatorServer, GatewayServer
 from llmaz_serverless_testing.worker import running_worker, wait_until_async
 
@@ -28,7 +28,7 @@ def stack(
     """Gateway (API keys on) + emulator; returns the gateway and the runtime document for a worker."""
     started: list[GatewayServer] = []
 
-    def start(gateway: dict[str, Any] | None = None, **worker: Any) -> tuple[GatewayServer, dict[str, Any]]:
+    def start(gateway: dict[str, Any] | None = None, **queue: Any) -> tuple[GatewayServer, dict[str, Any]]:
         sim = emulator(model="m")
         document = {
             "models": [{"name": "m", "playground": "m", "upstream": sim.url}],
@@ -37,11 +37,11 @@ def stack(
                 "host": "127.0.0.1", "port": 0, "shutdownDelay": 0, "shutdownTimeout": 5, "accessLog": False,
                 "auth": {"enabled": True}, **(gateway or {}),
             },
-            "worker": {"metricsPort": 0, "objectStore": {"type": "filesystem", "root": str(tmp_path / "pvc")},
-                       **worker},
+            "worker": {"metricsPort": 0},
+            "queue": {"objectStore": {"type": "filesystem", "root": str(tmp_path / "pvc")}, **queue},
         }  # fmt: skip
         runtime = RuntimeConfig.model_validate(document)
-        settings = load_settings(runtime, environ={})
+        settings = GatewaySettings.load(runtime, environ={})
         server = GatewayServer(runtime, settings, environ={"LLMAZ_SERVERLESS_API_KEYS": "k1"}).start()
         started.append(server)
         return server, document
@@ -57,10 +57,10 @@ async def test_every_stream_and_group_keda_reads_exist_before_the_first_job_when
     # KEDA's lag trigger reads the group; without it, it errors (NOGROUP) while all is at zero.
     import redis.asyncio as aioredis
 
-    from llmaz_serverless.worker.settings import load_settings as worker_settings
+    from llmaz_serverless.queue.settings import QueueSettings
 
     _, document = stack()
-    settings = worker_settings(RuntimeConfig.model_validate(document), environ={})
+    settings = QueueSettings.load(RuntimeConfig.model_validate(document), environ={})
     client = aioredis.from_url(redis_url)
 
     async def groups() -> dict[str, list[bytes]] | None:
@@ -223,9 +223,9 @@ async def test_the_gateway_keeps_creating_the_groups_until_redis_answers(redis_u
     from llmaz_serverless.backoff import Backoff
     from llmaz_serverless.gateway.async_api import declare_streams
     from llmaz_serverless.queue import build_broker
-    from llmaz_serverless.worker.settings import WorkerSettings
+    from llmaz_serverless.queue.settings import QueueSettings
 
-    settings = WorkerSettings()
+    settings = QueueSettings()
     real = aioredis.from_url(redis_url)
     calls = {"n": 0}
 

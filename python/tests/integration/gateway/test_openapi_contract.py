@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.gateway.server import GatewayServer
-from llmaz_serverless.gateway.settings import load_settings
-from llmaz_serverless.worker.testing import start_worker_process, write_runtime_config
+from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless_testing.appservers import GatewayServer
+from llmaz_serverless_testing.worker import start_worker_process, write_runtime_config
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +93,7 @@ def test_gateway_conforms_to_its_openapi_document_under_every_schemathesis_check
     config = write_runtime_config(tmp_path / "runtime.yaml", runtime)
     worker = start_worker_process(config, "contract", log_path=tmp_path / "worker.log")
     parsed = RuntimeConfig.model_validate(runtime)
-    gateway = GatewayServer(parsed, load_settings(parsed, environ={}), environ={}).start()
+    gateway = GatewayServer(parsed, GatewaySettings.load(parsed, environ={}), environ={}).start()
     # More cases when hunting: LLMAZ_SCHEMATHESIS_MAX_EXAMPLES=100 (about 35 s here).
     max_examples = os.environ.get("LLMAZ_SCHEMATHESIS_MAX_EXAMPLES", str(MAX_EXAMPLES))
     settings = tmp_path / "schemathesis.toml"

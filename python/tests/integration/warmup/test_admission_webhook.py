@@ -26,12 +26,12 @@ from kopf._core.engines.indexing import OperatorIndexers
 from kopf._core.reactor.inventory import ResourceMemories
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.warmup.controller import WarmupController
 from llmaz_serverless.warmup.operator import build_registry, operator_settings
 from llmaz_serverless.warmup.pods import GATE_CONDITION
-from llmaz_serverless.warmup.settings import WarmupConfig
-from llmaz_serverless.warmup.testing import RecordingKubeApi, make_pod
+from llmaz_serverless.warmup.settings import WarmupSettings
+from llmaz_serverless_testing.warmup import RecordingKubeApi, make_pod
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +92,7 @@ async def webhook(tmp_path, write_tls):
     controller = WarmupController.build(config, RecordingKubeApi(), instance="ctl-0")
     cert_file, key_file = write_tls(tmp_path, "localhost")
     port = free_port()
-    settings = WarmupConfig.model_validate(
+    settings = WarmupSettings.model_validate(
         {"webhook": {"port": port, "certFile": str(cert_file), "keyFile": str(key_file)}}
     )
     ks = operator_settings(settings)

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from llmaz_serverless.cli import build_parser
-from llmaz_serverless.cli.sim import settings_from_args
-from llmaz_serverless.e2e import plan
-from llmaz_serverless.e2e.names import install_names, subchart_values
+from llmaz_serverless.emulator.settings import EmulatorSettings
 from llmaz_serverless.render.validate import validate_objects
 from llmaz_serverless.toolpaths import repo_root
+from llmaz_serverless_testing.e2e import plan
+from llmaz_serverless_testing.e2e.names import install_names, subchart_values
 
 
 @pytest.mark.parametrize("profile", plan.PROFILES)
@@ -79,7 +79,7 @@ def test_emulator_backend_flags_parse_with_the_real_sim_command():
     defaults = next(a["flags"] for a in runtime["spec"]["args"] if a["name"] == "default")
     model = subchart_values("emulator")["models"][0]
     args = build_parser().parse_args(["sim", *defaults, *model["backend"]["args"]])
-    settings = settings_from_args(args)
+    settings = EmulatorSettings.load(None, args)
     assert settings.model == model["servedName"]
     assert settings.port == 8080 and settings.host == "0.0.0.0"
     assert model["backend"]["runtime"] == runtime["metadata"]["name"]

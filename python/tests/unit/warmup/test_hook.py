@@ -2,11 +2,11 @@ import pytest
 
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.warmup.hook import UnknownModelError, interceptor_target, select_models
-from llmaz_serverless.warmup.settings import SECTION, WarmupConfig
+from llmaz_serverless.warmup.settings import SECTION, WarmupSettings
 
 
-def settings_of(config: RuntimeConfig) -> WarmupConfig:
-    return config.section(SECTION, WarmupConfig)
+def settings_of(config: RuntimeConfig) -> WarmupSettings:
+    return config.section(SECTION, WarmupSettings)
 
 
 def test_all_models_with_warmup_enabled_are_selected_by_default(config):

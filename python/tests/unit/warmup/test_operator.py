@@ -4,7 +4,7 @@ import kopf
 import pytest
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.warmup.operator import (
     NoModelsError,
     build_registry,
@@ -12,7 +12,7 @@ from llmaz_serverless.warmup.operator import (
     operator_settings,
     run_controller,
 )
-from llmaz_serverless.warmup.settings import WarmupConfig
+from llmaz_serverless.warmup.settings import WarmupSettings
 
 
 def test_registry_has_pod_and_playground_watches_and_webhook_when_enabled():
@@ -38,7 +38,7 @@ def test_no_change_detecting_handlers_so_kopf_never_patches_watched_objects():
 
 
 def test_kopf_settings_serve_webhook_with_chart_certs_and_do_not_manage_its_config():
-    settings = WarmupConfig.model_validate(
+    settings = WarmupSettings.model_validate(
         {"webhook": {"port": 8443, "certFile": "/c.crt", "keyFile": "/c.key"}}
     )
     ks = operator_settings(settings)
@@ -50,7 +50,7 @@ def test_kopf_settings_serve_webhook_with_chart_certs_and_do_not_manage_its_conf
 
 def test_kopf_settings_have_no_webhook_server_when_disabled():
     assert (
-        operator_settings(WarmupConfig.model_validate({"webhook": {"enabled": False}})).admission.server
+        operator_settings(WarmupSettings.model_validate({"webhook": {"enabled": False}})).admission.server
         is None
     )
 
