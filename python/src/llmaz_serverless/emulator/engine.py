@@ -5,6 +5,10 @@ replica is up, weights are loading: /health answers 503) and `ready`. A request
 arriving at zero wakes the model; with `hold_while_loading` it waits for the
 load like a request held by the KEDA HTTP interceptor, otherwise it gets 503
 like a request reaching a server that is still loading.
+
+When to drop to zero is the package's one scale-to-zero rule (scale_to_zero.py) with
+room for one replica; this module adds what that rule leaves to the replica: the load
+(the cold-start delay), the slots and the vLLM metrics.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import math
 import random
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +24,7 @@ from typing import Any
 
 from llmaz_serverless.emulator.metrics import VllmMetrics
 from llmaz_serverless.emulator.settings import EmulatorSettings
+from llmaz_serverless.scale_to_zero import ScaleToZeroRule
 
 
 class Phase(enum.StrEnum):
@@ -42,7 +48,10 @@ class Engine:
         self._load_task: asyncio.Task[None] | None = None
         self._idle_task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(settings.max_concurrency)
-        self._last_activity = time.monotonic()
+        # Without scale_to_zero_after the replica never goes (the idle task does not even run).
+        self.scaling = ScaleToZeroRule(
+            scale_to_zero_after=settings.scale_to_zero_after or math.inf, last_activity=time.monotonic()
+        )
         self._kv_reserved = 0
         self.running = 0
         self.waiting = 0
@@ -92,21 +101,21 @@ class Engine:
         self.phase = Phase.READY
         self.loaded_at = time.time()
         self.served_since_load = 0
-        self._last_activity = time.monotonic()  # idle time counts from the end of a load
+        self.scaling.activity(time.monotonic())  # idle time counts from the end of a load
         self._loaded.set()
 
     async def _scale_to_zero_when_idle(self) -> None:
         idle_after = self.settings.scale_to_zero_after or 0.0
         while True:
             await asyncio.sleep(max(0.05, min(idle_after / 4, 1.0)))
-            idle = time.monotonic() - self._last_activity
-            if self.phase is Phase.READY and self.running == 0 and self.waiting == 0 and idle >= idle_after:
+            in_flight = self.running + self.waiting
+            if self.phase is Phase.READY and self.scaling.decide(time.monotonic(), 1, in_flight) == 0:
                 self.phase = Phase.ZERO
                 self.loaded_at = None
                 self._loaded.clear()
 
     def touch(self) -> None:
-        self._last_activity = time.monotonic()
+        self.scaling.activity(time.monotonic(), self.running + self.waiting)
 
     def wake(self) -> None:
         """A request arrived: at zero, start a replica (a cold start)."""

@@ -5,6 +5,9 @@ requests costs a few tens of milliseconds. Each request keeps the interceptor's 
 its arrival until its answer ends (a held request counts while it waits, as in the add-on); a
 replica is billed from its creation and serves once `Service.cold_start` has passed. Every rule
 below is stated, with where the pinned upstream defines it, in docs/design/planner.md.
+
+The local stand-ins (the emulator and the load test's scaler) decide with the simpler rule of
+scale_to_zero.py, in real time; its docstring says why the two models stay apart.
 """
 
 from __future__ import annotations
