@@ -149,7 +149,7 @@ def from_rows(name: str, rows: Iterable[tuple[str, dict[str, Any]]], azure: bool
     keys = (*AZURE_COLUMNS, "model") if azure else _COLUMNS
     stamped, events = [], []
     for where, raw in rows:
-        stamp, arrival = _row(raw, where, keys)  # type: ignore[arg-type]
+        stamp, arrival = _row(raw, where, keys)
         event = _event(raw.get(_EVENT), where)
         if event is None:
             stamped.append((stamp, arrival))
