@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from llmaz_serverless.plan.planner import ModelResult, PlanResult
+from llmaz_serverless.plan.simulate import Outcome
 from llmaz_serverless.plan.summary import HEADER, cells, given_label, outcome_row, targets_text
 from llmaz_serverless.report import html, markdown
 from llmaz_serverless.report.document import Block
@@ -24,7 +25,12 @@ DPI = 110
 def _frontier_png(m: ModelResult, price: float | None, path: Path) -> Path:
     gpus = m.model.gpus_per_replica
     fig, ax = plt.subplots(figsize=(8, 4.6))
-    scale = (lambda o: o.gpu_hours(gpus) * price) if price is not None else (lambda o: o.gpu_hours(gpus))
+
+    def scale(o: Outcome) -> float:
+        """The y value of an outcome: its cost when a price is given, else its GPU-hours."""
+        hours = o.gpu_hours(gpus)
+        return hours * price if price is not None else hours
+
     ok = [s for s in m.scored if s.ok]
     miss = [s for s in m.scored if not s.ok]
     for group, color, label in ((ok, "#2ca02c", "meets the targets"), (miss, "#bbbbbb", "misses a target")):
