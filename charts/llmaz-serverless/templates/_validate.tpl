@@ -12,6 +12,7 @@ python/tests/charts/test_validate_parity.py. Called from templates/validate.yaml
 
 {{- define "llmaz-serverless.validateValues" -}}
 {{- $rules := list
+  "movedKeys"
   "uniqueModelNames"
   "uniqueServedNames"
   "uniqueRoutes"
@@ -43,6 +44,29 @@ python/tests/charts/test_validate_parity.py. Called from templates/validate.yaml
 {{- end -}}
 {{- if $messages -}}
 {{- fail (printf "\nVALUES VALIDATION:\n%s" (join "\n" $messages)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Keys renamed inside a component's `config`: the generated schema lets them
+through so that this line names the new place (helm's schema error cannot).
+The same pairs as CONFIG_RENAMES in python/src/llmaz_serverless/values/messages.py
+(tests/charts/test_moved_keys.py compares them).
+*/}}
+{{- define "llmaz-serverless.validateValues.movedKeys" -}}
+{{- $moved := dict
+  "gateway.config.upstream.retryBackoff" "gateway.config.upstream.backoff.initial"
+  "gateway.config.upstream.retryBackoffMax" "gateway.config.upstream.backoff.max"
+  "warmup.config.backoff.base" "warmup.config.backoff.initial" -}}
+{{- range $old := keys $moved | sortAlpha -}}
+{{- $parts := splitList "." $old -}}
+{{- $node := $.Values -}}
+{{- range $key := initial $parts -}}
+{{- $node = ternary (get $node $key) dict (and (kindIs "map" $node) (kindIs "map" (get $node $key))) -}}
+{{- end -}}
+{{- if hasKey $node (last $parts) }}
+{{ $old }}: this setting moved (got {{ get $node (last $parts) | toJson }}); fix: set it as {{ get $moved $old }} instead. [values/moved-key]
+{{- end -}}
 {{- end -}}
 {{- end -}}
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.plan import coldstart
 from llmaz_serverless.plan.planner import GridSpec, plan
 from llmaz_serverless.plan.search import DEFAULT_COOLDOWNS, DEFAULT_MIN_REPLICAS, Targets
@@ -30,7 +31,6 @@ from llmaz_serverless.trace.formats import read_trace
 from llmaz_serverless.trace.transforms import apply
 from llmaz_serverless.values.loader import ValuesFileError
 from llmaz_serverless.values.merge import SetSyntaxError
-from llmaz_serverless.values.rules import parse_duration
 
 
 def share(text: str) -> float:
@@ -49,7 +49,7 @@ def seconds(text: str) -> float:
     try:
         value: float | None = float(text)
     except ValueError:
-        value = parse_duration(text)
+        value = duration_or_none(text)
     if value is None or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r}: expected seconds (30) or a duration (30s, 5m)")
     return value

@@ -15,8 +15,8 @@ import json
 import statistics
 from pathlib import Path
 
+from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.loadtest.records import REPLICAS_CSV, read_replicas
-from llmaz_serverless.values.rules import parse_duration
 
 _UP = ("activation", "0 -> 1")
 _READY = ("pod ready", "warmed", "listening")
@@ -55,7 +55,7 @@ def resolve(text: str) -> tuple[float, str]:
     try:
         seconds: float | None = float(text)
     except ValueError:
-        seconds = parse_duration(text)
+        seconds = duration_or_none(text)
     if seconds is not None:
         return seconds, "--cold-start"
     path = Path(text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.events.rules import EventRule
 from llmaz_serverless.plan.settings import (
     DEFAULT_DOWN,
@@ -26,7 +27,6 @@ from llmaz_serverless.plan.settings import (
 from llmaz_serverless.toolpaths import chart_dir
 from llmaz_serverless.values.loader import LoadedValues, MarkTree, load_file
 from llmaz_serverless.values.merge import merge_values
-from llmaz_serverless.values.rules import parse_duration
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _direction(raw: Any, fallback: Direction, where: str) -> Direction:
 def _seconds(value: Any, where: str, default: float) -> float:
     if value is None or value == "":
         return default
-    seconds = parse_duration(value)
+    seconds = duration_or_none(value)
     if seconds is None:
         raise ValueError(f"{where}: {value!r} is not a duration; fix: write e.g. 60s or 10m")
     return seconds

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
+from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.trace.model import Arrival, Trace
-from llmaz_serverless.values.rules import parse_duration
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Transforms:
 
 
 def _seconds(text: str, flag: str) -> float:
-    value = parse_duration(text.strip())
+    value = duration_or_none(text.strip())
     if value is None or value < 0:
         raise ValueError(
             f"{flag} {text!r}: not a duration; fix: write seconds (90) or a Go duration (90s, 5m)"

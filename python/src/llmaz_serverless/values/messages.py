@@ -156,10 +156,24 @@ def _required_only(subschemas: Sequence[Any]) -> list[list[str]] | None:
 
 
 # Keys that moved in an earlier release: the fix names their new place instead of "remove it".
-# The chart owns these now and writes them into the runtime config itself.
+# The schema refuses them and `explain` below names the new place. A key renamed inside a
+# component's `config` (CONFIG_RENAMES) is the exception: helm's own schema error cannot name
+# the new place, so the generated config schema lets it through and the `values/moved-key`
+# rule refuses it (release_rules.py; the chart's `movedKeys` in _validate.tpl lists the same
+# pairs). Upgrade notes: the chart README, "Upgrading".
 MOVED_KEYS: dict[tuple[str, ...], str] = {
+    # The chart owns these now and writes them into the runtime config itself.
     ("worker", "config", "broker"): "worker.broker",
     ("worker", "config", "nats"): "worker.nats",
+    # One backoff shape (initial, max, multiplier, jitter) for every component.
+    ("gateway", "config", "upstream", "retryBackoff"): "gateway.config.upstream.backoff.initial",
+    ("gateway", "config", "upstream", "retryBackoffMax"): "gateway.config.upstream.backoff.max",
+    ("warmup", "config", "backoff", "base"): "warmup.config.backoff.initial",
+}
+CONFIG_RENAMES: dict[tuple[str, ...], str] = {
+    path: new
+    for path, new in MOVED_KEYS.items()
+    if path[1:2] == ("config",) and new.startswith(f"{path[0]}.config.")
 }
 
 

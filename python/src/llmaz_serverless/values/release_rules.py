@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmaz_serverless.values.event_rules import prewarmed_models
+from llmaz_serverless.values.messages import CONFIG_RENAMES
 from llmaz_serverless.values.rules import (
     ERROR,
     Finding,
@@ -328,6 +329,22 @@ def _gateway_pdb(ctx: RuleContext) -> Iterator[Finding]:
             f"run more than {_int0(minimum)} gateway replicas, or lower minAvailable",
             ERROR,
         )
+
+
+# chart: movedKeys
+@rule(
+    "values/moved-key",
+    "A setting renamed inside a component's config",
+    "The generated config schema lets a renamed key through so that this rule can name its new place "
+    "(`retryBackoff` became `upstream.backoff.initial`, ...); the component would refuse it at start.",
+)
+def _moved_keys(ctx: RuleContext) -> Iterator[Finding]:
+    for path, new in CONFIG_RENAMES.items():
+        parent = ctx.get(*path[:-1])
+        if isinstance(parent, dict) and path[-1] in parent:
+            yield ctx.finding(
+                None, path, "this setting moved", parent[path[-1]], f"set it as {new} instead", ERROR
+            )
 
 
 def _config_seconds(ctx: RuleContext, section: str, key: str, default: int) -> int:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.values.loader import Mark
 from llmaz_serverless.values.merge import MergedValues
 from llmaz_serverless.values.messages import Explanation, Path, did_you_mean, format_path, show
@@ -63,28 +64,6 @@ BACKEND_SIGNALS: dict[str, set[str]] = {
     "ollama": set(),
 }
 _GPU_RESOURCE = re.compile(r"(^|/)(gpu|.*\.gpu)$|gpu", re.IGNORECASE)
-_DURATION_PART = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(value: Any) -> float | None:
-    """Seconds of a Go duration ("90s", "1h30m", "250ms") or a number; None if neither."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text in ("0", ""):
-        return 0.0 if text == "0" else None
-    pos, total = 0, 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            return None
-        total += float(match.group(1)) * _UNIT_S[match.group(2)]
-        pos = match.end()
-    return total if pos == len(text) and pos > 0 else None
 
 
 def duration_seconds(value: Any) -> int | None:
@@ -94,7 +73,7 @@ def duration_seconds(value: Any) -> int | None:
     """
     if isinstance(value, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", value.strip()):
         return math.ceil(float(value))
-    seconds = parse_duration(value)
+    seconds = duration_or_none(value)
     return None if seconds is None else math.ceil(seconds)
 
 

@@ -121,6 +121,12 @@ CASES: dict[str, tuple[str, str, str]] = {
         "worker: {enabled: true}\nmodels:\n" + model("a"),
         "user.yaml:1: error: worker.enabled: is true but no enabled model has async.enabled",
     ),
+    "values/moved-key": (
+        "warmup: {config: {backoff: {initial: 1s}}}\n",
+        "warmup: {config: {backoff: {base: 1s}}}\n",
+        'user.yaml:1: error: warmup.config.backoff.base: this setting moved (got "1s"); '
+        "fix: set it as warmup.config.backoff.initial instead",
+    ),
     "gateway/pdb-blocks-eviction": (
         "gateway: {replicas: 2, pdb: {enabled: true, minAvailable: 1}}\n",
         "gateway: {replicas: 2, pdb: {enabled: true, minAvailable: 2}}\n",

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.toolpaths import chart_dir, repo_root
 from llmaz_serverless.values.loader import load_file, load_text
 from llmaz_serverless.values.merge import merge_values
-from llmaz_serverless.values.rules import RULES, cron_problem, duration_seconds, parse_duration, run_rules
+from llmaz_serverless.values.rules import RULES, cron_problem, duration_seconds, run_rules
 
 DEFAULTS = load_file(chart_dir() / "values.yaml")
 MODEL = """\
@@ -231,7 +232,7 @@ def test_worker_bounds_are_checked_when_the_worker_is_enabled() -> None:
     ],
 )
 def test_durations_parse_like_go_when_read(text: object, seconds: float | None) -> None:
-    assert parse_duration(text) == seconds
+    assert duration_or_none(text) == seconds
 
 
 @pytest.mark.parametrize(
