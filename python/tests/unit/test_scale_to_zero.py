@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmaz_serverless.scale_to_zero import ScaleToZeroRule
+from llmaz_serverless.scale_to_zero import ScaleToZeroRule, ScaleToZeroSettings
 
 
 def rule(**kw: float) -> ScaleToZeroRule:
@@ -14,7 +14,7 @@ def rule(**kw: float) -> ScaleToZeroRule:
         "scale_to_zero_after": 10.0,
         "scale_down_after": 4.0,
     }
-    return ScaleToZeroRule(**{**settings, **kw})  # type: ignore[arg-type]
+    return ScaleToZeroRule(ScaleToZeroSettings(**{**settings, **kw}))  # type: ignore[arg-type]
 
 
 def test_scales_up_at_once_to_ceil_of_concurrency_over_target_clamped_to_max() -> None:
@@ -70,7 +70,7 @@ def test_demand_back_up_restarts_the_stabilization_window() -> None:
 
 
 def test_single_replica_model_never_wants_more_than_one_and_idles_from_the_last_request() -> None:
-    r = ScaleToZeroRule(scale_to_zero_after=1.0)
+    r = ScaleToZeroRule(ScaleToZeroSettings(max_replicas=1, scale_to_zero_after=1.0))
     r.activity(0.5, in_flight=40)
     assert r.decide(0.6, current=1, in_flight=40) == 1
     r.activity(1.0)  # the last request ended
@@ -82,9 +82,18 @@ def test_single_replica_model_never_wants_more_than_one_and_idles_from_the_last_
     ("kw", "message"),
     [
         ({"max_replicas": 0}, r"max_replicas: 0 is below 1"),
-        ({"target_concurrency": 0.0}, r"target_concurrency: 0.0"),
+        ({"target_concurrency": 0.0}, r"target_concurrency: 0.0 must be above 0"),
+        ({"polling_interval": -1.0}, r"polling_interval: -1.0 must be above 0"),
     ],
 )
 def test_bad_settings_name_the_field_and_value(kw: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         rule(**kw)
+
+
+def test_end_reported_after_a_later_arrival_does_not_move_the_quiet_period_back() -> None:
+    # The planner pops request ends lazily, so an end can be reported after a later arrival.
+    r = rule()
+    r.activity(20.0, in_flight=1)
+    r.activity(15.0)
+    assert r.last_activity == 20.0

@@ -24,7 +24,7 @@ from typing import Any
 
 from llmaz_serverless.emulator.metrics import VllmMetrics
 from llmaz_serverless.emulator.settings import EmulatorSettings
-from llmaz_serverless.scale_to_zero import ScaleToZeroRule
+from llmaz_serverless.scale_to_zero import ScaleToZeroRule, ScaleToZeroSettings
 
 
 class Phase(enum.StrEnum):
@@ -49,8 +49,9 @@ class Engine:
         self._idle_task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         # Without scale_to_zero_after the replica never goes (the idle task does not even run).
+        idle = settings.scale_to_zero_after or math.inf
         self.scaling = ScaleToZeroRule(
-            scale_to_zero_after=settings.scale_to_zero_after or math.inf, last_activity=time.monotonic()
+            ScaleToZeroSettings(max_replicas=1, scale_to_zero_after=idle), last_activity=time.monotonic()
         )
         self._kv_reserved = 0
         self.running = 0

@@ -33,11 +33,12 @@ from llmaz_serverless.loadtest.records import (
     read_requests,
 )
 from llmaz_serverless.plan.local import simulate_local
-from llmaz_serverless.plan.settings import EventPrewarm, LocalScaling, Scaling, Service
+from llmaz_serverless.plan.settings import EventPrewarm, Scaling, Service
 from llmaz_serverless.plan.simulate import Outcome, event_windows, simulate_keda
 from llmaz_serverless.report import html, markdown
 from llmaz_serverless.report.document import Block
 from llmaz_serverless.report.summary import replica_seconds
+from llmaz_serverless.scale_to_zero import ScaleToZeroSettings
 from llmaz_serverless.trace.formats import read_trace
 from llmaz_serverless.trace.model import Trace
 
@@ -122,7 +123,7 @@ def measure(run_dir: Path, model: str) -> Measured:
     )
 
 
-def local_settings(run_dir: Path) -> tuple[LocalScaling, dict[str, Any]]:
+def local_settings(run_dir: Path) -> tuple[ScaleToZeroSettings, dict[str, Any]]:
     """The local scaler's settings and the emulator's options a local run used (run.json), else defaults."""
     from llmaz_serverless.loadtest.localstack import LocalModelOptions
 
@@ -130,7 +131,7 @@ def local_settings(run_dir: Path) -> tuple[LocalScaling, dict[str, Any]]:
     recorded = (meta.get("local_stack") or {}).get("options") or {}
     known = {k: v for k, v in recorded.items() if k in LocalModelOptions.__dataclass_fields__}
     o = LocalModelOptions(**known)
-    scaler = LocalScaling(o.max_replicas, o.target_concurrency, o.idle, o.scale_down_after)
+    scaler = ScaleToZeroSettings(o.max_replicas, o.target_concurrency, o.idle, o.scale_down_after)
     return scaler, {"ttft": o.ttft, "prefill_per_token": o.prefill_per_token, "itl": o.itl,
                     "first_requests": o.cold_requests, "first_factor": o.cold_factor}  # fmt: skip
 
@@ -139,7 +140,7 @@ def compare(
     run_dir: Path,
     service: Service,
     cold_source: str,
-    local: LocalScaling | None = None,
+    local: ScaleToZeroSettings | None = None,
     keda: Scaling | None = None,
     prewarms: list[EventPrewarm] | None = None,
     model_names: tuple[str, ...] = (),
@@ -165,7 +166,7 @@ def compare(
         )
         controller, text = "keda", f"KEDA + HTTP add-on + HPA with the values given: {keda}"
     else:
-        local = local or LocalScaling()
+        local = local or ScaleToZeroSettings()
         predicted = simulate_local(trace.arrivals, local, service, measured.window, timeline=True)
         controller, text = "local", f"the local stack's scaler simulation (loadtest/scaler.py): {local}"
     return Comparison(run_dir, trace, controller, text, service, cold_source, predicted, measured)

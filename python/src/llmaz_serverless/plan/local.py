@@ -1,13 +1,10 @@
-"""The local stack's scaler simulation (loadtest/scaler.py), simulated rule for rule.
+"""The local stack's scaler (loadtest/scaler.py), simulated over a trace.
 
 Used only to check the planner against measured local replays (`plan --against RUN_DIR`): the
 request, cold-start and billing model is the one `simulate.py` uses for the cluster, the controller
-is the local scaler's. It differs from the cluster loop in these rules of scaler.py:
+is the local scaler's: the same rule object decides (scale_to_zero.py, evaluated every
+`polling_interval` of simulated time). What the scaler does around the rule is simulated here:
 
-- every `polling_interval` (0.5 s): concurrency = the most requests in flight (held ones included)
-  since the last poll; desired = ceil(concurrency / target) in [1, max] while there is traffic;
-- 0 once nothing arrived or ended for `scale_to_zero_after` seconds; otherwise 1 while quiet;
-- up at once; down one replica per `scale_down_after` seconds of lower demand;
 - a request at zero starts one replica at once (the scaler's wake());
 - a request goes to the ready replica with the fewest in flight; a replica chosen for removal
   (fewest in flight, newest first) keeps running, and is billed, until its requests end.
@@ -21,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from llmaz_serverless.plan.settings import LocalScaling, Service
+from llmaz_serverless.plan.settings import Service
 from llmaz_serverless.plan.simulate import Outcome
+from llmaz_serverless.scale_to_zero import ScaleToZeroRule, ScaleToZeroSettings
 from llmaz_serverless.trace.model import Arrival
 
 
@@ -102,7 +100,11 @@ class _LocalPool:
 
 
 def simulate_local(
-    arrivals: list[Arrival], s: LocalScaling, svc: Service, end: float | None = None, timeline: bool = False
+    arrivals: list[Arrival],
+    s: ScaleToZeroSettings,
+    svc: Service,
+    end: float | None = None,
+    timeline: bool = False,
 ) -> Outcome:
     times = [a.t for a in arrivals]
     end = max(end if end is not None else 0.0, (times[-1] if times else 0.0) + 1.0)
@@ -110,16 +112,13 @@ def simulate_local(
     ends: list[float] = []  # every request's end, for the concurrency the scaler counts
     waits = np.zeros(len(arrivals))
     cold = timeouts = 0
-    last_activity = 0.0
-    peak_since_poll = 0
-    lower_since: float | None = None
+    rule = ScaleToZeroRule(s)
     poll_next = s.polling_interval
     i, n = 0, len(arrivals)
 
     def in_flight(now: float) -> int:
-        nonlocal last_activity
         while ends and ends[0] <= now:
-            last_activity = max(last_activity, heapq.heappop(ends))
+            rule.activity(heapq.heappop(ends))  # a request's end restarts the quiet period
         return len(ends)
 
     while i < n or poll_next <= end:
@@ -128,32 +127,11 @@ def simulate_local(
             break
         if now == poll_next:
             poll_next += s.polling_interval
-            current_flight = in_flight(now)
-            concurrency = max(peak_since_poll, current_flight)
-            peak_since_poll = current_flight
             current = len(pool.active)
-            if concurrency == 0:
-                want = 0 if now - last_activity >= s.scale_to_zero_after else min(current, 1)
-            else:
-                want = min(s.max_replicas, max(1, math.ceil(concurrency / s.target_concurrency)))
-            if want > current:
-                lower_since = None
-                pool.scale(now, want, svc.cold_start)
-            elif want < current:
-                if want == 0:
-                    lower_since = None
-                    pool.scale(now, 0, svc.cold_start)
-                elif lower_since is None:
-                    lower_since = now
-                elif now - lower_since >= s.scale_down_after:
-                    lower_since = now
-                    pool.scale(now, current - 1, svc.cold_start)
-            else:
-                lower_since = None
+            pool.scale(now, rule.decide(now, current, in_flight(now)), svc.cold_start)
             continue
         arrival = arrivals[i]
-        peak_since_poll = max(peak_since_poll, in_flight(now) + 1)
-        last_activity = now
+        rule.activity(now, in_flight(now) + 1)
         if not pool.active:
             pool.scale(now, 1, svc.cold_start)
         service = svc.seconds(arrival.prompt_tokens, arrival.output_tokens)

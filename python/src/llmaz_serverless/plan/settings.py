@@ -64,18 +64,6 @@ class Scaling:
 
 
 @dataclass(frozen=True)
-class LocalScaling:
-    """The local stack's scaler simulation (loadtest/scaler.py), for checking the planner against it."""
-
-    max_replicas: int = 3
-    target_concurrency: float = 2.0
-    scale_to_zero_after: float = 8.0
-    scale_down_after: float = 5.0
-    polling_interval: float = 0.5
-    hold_timeout: float = 120.0
-
-
-@dataclass(frozen=True)
 class Service:
     """How long one request keeps the model busy, and how long a replica takes to become Ready."""
 

@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 
 from llmaz_serverless.plan.local import _LocalPool, simulate_local
-from llmaz_serverless.plan.settings import Direction, LocalScaling, Policy, Scaling, Service
+from llmaz_serverless.plan.settings import Direction, Policy, Scaling, Service
 from llmaz_serverless.plan.simulate import HPA_SYNC, PUSH_INTERVAL, simulate_keda
+from llmaz_serverless.scale_to_zero import ScaleToZeroSettings
 from llmaz_serverless.trace.model import Arrival
 
 # One second of work per request, whatever its tokens.
@@ -91,7 +92,7 @@ def test_scale_down_waits_for_the_stabilization_window() -> None:
 
 
 def test_local_scaler_rules() -> None:
-    local = LocalScaling(
+    local = ScaleToZeroSettings(
         max_replicas=3, target_concurrency=1.0, scale_to_zero_after=8.0, polling_interval=0.5
     )
     svc = Service(cold_start=4.0, ttft=1.0, prefill_per_token=0.0, itl=0.0)
@@ -114,7 +115,7 @@ def test_local_removed_replica_is_billed_until_its_requests_end() -> None:
 
 
 def test_local_first_requests_on_a_new_replica_are_slower() -> None:
-    local = LocalScaling(max_replicas=1, scale_to_zero_after=5.0)
+    local = ScaleToZeroSettings(max_replicas=1, scale_to_zero_after=5.0)
     plain = Service(cold_start=1.0, ttft=2.0, prefill_per_token=0.0, itl=0.0)
     warmup = dataclasses.replace(plain, first_requests=1, first_factor=3.0)
     # The slow first answer (6 s instead of 2 s) keeps the replica busy, so it goes to zero later.
