@@ -12,8 +12,8 @@ import urllib.request
 import pytest
 import yaml
 
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.localserver import free_port, wait_for_port
+from llmaz_serverless.launcher import free_port, wait_for_port
+from llmaz_serverless_testing.appservers import EmulatorServer
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +85,44 @@ def test_exits_1_naming_the_field_when_failover_unknown(tmp_path):
     )  # fmt: skip
     assert out.returncode == 1
     assert "models[a].failover: 'b'" in out.stdout
+
+
+def _post_events(url: str, events: list[dict]) -> tuple[int, dict]:
+    req = urllib.request.Request(
+        url, data=json.dumps(events).encode(), headers={"Content-Type": "application/cloudevents-batch+json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_events_section_takes_its_flags_and_env_vars_in_the_gateway_process(tmp_path, redis_url):
+    port = free_port()
+    path = tmp_path / "runtime.yaml"
+    path.write_text(
+        yaml.safe_dump({
+            "models": [{"name": "m", "playground": "m", "upstream": "http://127.0.0.1:9"}],
+            "redis": {"url": redis_url},
+            "gateway": {"host": "127.0.0.1"},
+            "events": {"maxBatchEvents": 50, "maxBodyBytes": 65536},
+        })
+    )  # fmt: skip
+    env = {**os.environ, "LLMAZ_SERVERLESS_EVENTS__MAX_BATCH_EVENTS": "1"}
+    argv = ["gateway", "--config", str(path), "--port", str(port), "--events-max-body-bytes", "2048"]
+    proc = subprocess.Popen([sys.executable, "-m", "llmaz_serverless", *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        wait_for_port(port, 60, proc)
+        url = f"http://127.0.0.1:{port}/v1/events"
+        event = {"specversion": "1.0", "id": "e1", "source": "/t", "type": "t"}
+        # The env var beats the file's 50 events per batch...
+        status, body = _post_events(url, [event, {**event, "id": "e2"}])
+        assert (status, body["error"]["code"]) == (413, "batch_too_large")
+        # ...and the flag beats the file's 64 KiB body limit.
+        status, body = _post_events(url, [{**event, "data": {"pad": "x" * 4096}}])
+        assert (status, body["error"]["code"]) == (413, "too_large")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

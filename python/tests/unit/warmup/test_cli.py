@@ -17,6 +17,25 @@ def test_warmup_controller_takes_config_before_or_after_the_subcommand():
     assert after.func.__name__ == "run_controller"
 
 
+def test_warmup_settings_take_flags_before_or_after_controller_and_env_between_file_and_flag(
+    tmp_path, monkeypatch
+):
+    from llmaz_serverless.cli.warmup import _load
+    from llmaz_serverless.warmup.settings import WarmupSettings
+
+    path = tmp_path / "runtime.yaml"
+    path.write_text("warmup:\n  attempts: 2\n  maxConcurrentWarmups: 3\n  hook:\n    attempts: 4\n")
+    monkeypatch.setenv("LLMAZ_SERVERLESS_WARMUP__MAX_CONCURRENT_WARMUPS", "5")
+    parser = cli.build_parser("warmup")
+    argv = ["warmup", "--config", str(path), "--attempts", "6", "controller", "--hook-attempts", "7"]
+    loaded = _load(parser.parse_args(argv))
+    assert loaded is not None
+    runtime, settings = loaded
+    assert (settings.attempts, settings.max_concurrent_warmups, settings.hook.attempts) == (6, 5, 7)
+    # The controller and the hook read the section again later: they see the same settings.
+    assert runtime.section("warmup", WarmupSettings) is settings
+
+
 def test_warmup_once_is_the_hook():
     args = cli.build_parser("warmup").parse_args(["warmup", "--once", "--config", "r.yaml", "--model", "a"])
     assert (args.once, args.models, args.func.__name__) == (True, ["a"], "run_once")
