@@ -16,15 +16,22 @@ its scalar fields takes four forms, named mechanically from the field's path
 
 Precedence, highest first: code > flag > env > file > defaults. A form that
 does not set a key leaves the next one's value in place; nested sections merge
-key by key. Lists and maps (`worker.models`, `warmup.healthPaths`) have the
+key by key. Lists and maps (`warmup.hook.models`, `warmup.healthPaths`) have the
 file and code forms only: one flag or variable cannot say a list clearly.
 
 The layering is pydantic-settings': `settings_customise_sources` returns the
 four sources in that order and pydantic-settings merges them before one
 validation, so cross-field rules see the merged result. `load()` is the entry
-point; constructing `<X>Settings(...)` directly is code and env (os.environ)
-only, as with any pydantic-settings class, and `RuntimeConfig.section()` reads
-the file alone.
+point, and records its result in the RuntimeConfig it was given, so that
+`runtime.section()` elsewhere in the process returns the same settings (before
+any `load()`, `section()` reads the file alone). Constructing `<X>Settings(...)`
+directly is code and env (os.environ) only, as with any pydantic-settings class.
+
+Only pydantic-settings APIs present from 2.2 (pyproject's lower bound, run by
+`make test-lowest`) to today are used: `BaseSettings`,
+`settings_customise_sources` and `PydanticBaseSettingsSource`. Its own env and
+CLI sources are not: they name variables by alias (camelCase here) and ignore
+unknown names, where ours must name them by path and refuse a typo.
 """
 
 from __future__ import annotations
@@ -242,6 +249,8 @@ class ComponentSettings(BaseSettings):
         """The precedence, highest first: code > flag > env > file (defaults are the fields' own)."""
         component = cast(type[ComponentSettings], settings_cls)
         inputs = _INPUTS.get() or _Inputs(None, None, os.environ)
+        # Newer releases rename top-level init kwargs to aliases, 2.2 keeps them as given;
+        # _CodeSource maps both, nested keys included, onto the aliases the other sources use.
         code = getattr(init_settings, "init_kwargs", {})
         return (
             _CodeSource(component, code),
