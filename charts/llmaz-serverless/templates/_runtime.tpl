@@ -24,11 +24,24 @@ the worker's ScaledObject, so both always name the same stream. */}}
 {{- default (printf "%snotify" .Values.worker.streamPrefix) (get .Values.worker.config "notifyStream") -}}
 {{- end -}}
 
-{{- define "llmaz-serverless.worker.runtimeSection" -}}
-{{- $section := deepCopy .Values.worker.config -}}
+{{/* Keys of `worker.config` that producer and consumer share: they go to runtime.yaml's
+`queue:` section (llmaz_serverless.queue.settings.QueueSettings), the rest to `worker:`. */}}
+{{- define "llmaz-serverless.queue.configKeys" -}}
+{{- list "keyPrefix" "deadLetterStream" "deadLetterMaxLen" "notifyStream" "claimIdle" "models" "payloads" "results" "objectStore" "notifications" | toYaml -}}
+{{- end -}}
+
+{{/* runtime.yaml `queue:`: what the gateway (producer) and the worker (consumer) must agree on,
+from the worker's values (users keep setting them under `worker:`). */}}
+{{- define "llmaz-serverless.queue.runtimeSection" -}}
+{{- $section := dict -}}
+{{- range $key := include "llmaz-serverless.queue.configKeys" . | fromYamlArray -}}
+{{- if hasKey $.Values.worker.config $key -}}
+{{- $_ := set $section $key (get $.Values.worker.config $key) -}}
+{{- end -}}
+{{- end -}}
+{{- $section = deepCopy $section -}}
 {{- $_ := set $section "streamPrefix" .Values.worker.streamPrefix -}}
 {{- $_ := set $section "consumerGroup" .Values.worker.consumerGroup -}}
-{{- $_ := set $section "metricsPort" (int .Values.worker.metricsPort) -}}
 {{- $_ := set $section "notifyStream" (include "llmaz-serverless.worker.notifyStream" .) -}}
 {{- /* The broker and its NATS names come from their own values: the ScaledObjects' triggers read them too. */ -}}
 {{- $_ := set $section "broker" .Values.worker.broker -}}
@@ -51,6 +64,16 @@ the gateway refuses async jobs for any other model instead of queueing them fore
 {{- $_ := set $n "secretsDir" "/var/run/llmaz-serverless/webhook-secrets" -}}
 {{- $_ := set $section "notifications" $n -}}
 {{- end -}}
+{{- toYaml $section -}}
+{{- end -}}
+
+{{/* runtime.yaml `worker:`: the worker-only part of `worker.config`. */}}
+{{- define "llmaz-serverless.worker.runtimeSection" -}}
+{{- $section := deepCopy .Values.worker.config -}}
+{{- range $key := include "llmaz-serverless.queue.configKeys" . | fromYamlArray -}}
+{{- $_ := unset $section $key -}}
+{{- end -}}
+{{- $_ := set $section "metricsPort" (int .Values.worker.metricsPort) -}}
 {{- toYaml $section -}}
 {{- end -}}
 

@@ -1,4 +1,4 @@
-"""worker.broker: nats: nats-jetstream triggers on each async model's consumer; runtime.yaml agrees."""
+"""worker.broker: nats: nats-jetstream triggers on each async model's consumer; `queue:` agrees."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from helmrender import RELEASE, render
 
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.queue.nats_jetstream import NatsJetStreamBroker
-from llmaz_serverless.worker.settings import WorkerSettings
+from llmaz_serverless.queue.settings import QueueSettings
 
 CI = "ci/12-async-nats-values.yaml"
 WORKER = f"{RELEASE}-llmaz-serverless-worker"
@@ -20,8 +20,8 @@ def _triggers(so: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {t["name"]: t for t in so["spec"]["triggers"]}
 
 
-def _worker_settings(out: Any) -> WorkerSettings:
-    return RuntimeConfig.model_validate(out.runtime()).section("worker", WorkerSettings)
+def _queue_settings(out: Any) -> QueueSettings:
+    return RuntimeConfig.model_validate(out.runtime()).section("queue", QueueSettings)
 
 
 def test_model_wakes_on_its_own_consumer_when_the_broker_is_nats() -> None:
@@ -61,12 +61,12 @@ def test_no_redis_stream_trigger_watches_jobs_when_the_broker_is_nats() -> None:
         for t in so["spec"]["triggers"]
         if t["type"] == "redis-streams"
     }
-    assert streams == {_worker_settings(out).notify_stream}
+    assert streams == {_queue_settings(out).notify_stream}
 
 
 def test_runtime_names_the_consumers_and_stream_the_triggers_read_when_the_broker_is_nats() -> None:
     out = render(CI)
-    settings = _worker_settings(out)
+    settings = _queue_settings(out)
     assert settings.broker == "nats"
     assert settings.nats.url == "nats://nats.messaging:4222"
     broker = NatsJetStreamBroker(settings.nats, models=[SERVED])
@@ -115,7 +115,7 @@ def test_nats_trigger_is_averagevalue_like_the_others_when_fallback_is_enabled()
 
 def test_redis_broker_stays_the_default_and_renders_no_nats_trigger() -> None:
     out = render("ci/05-async-queue-values.yaml")
-    assert _worker_settings(out).broker == "redis"
+    assert _queue_settings(out).broker == "redis"
     assert not [
         t for so in out.kinds("ScaledObject") for t in so["spec"]["triggers"] if t["type"] == "nats-jetstream"
     ]

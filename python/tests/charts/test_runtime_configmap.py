@@ -10,8 +10,8 @@ from helmrender import ALL_VALUE_FILES, NAMESPACE, RELEASE, model, models_json, 
 
 from llmaz_serverless.config import REDIS_URL_ENV, load_runtime_config
 from llmaz_serverless.gateway.settings import GatewaySettings
-from llmaz_serverless.warmup.settings import WarmupSettings
 from llmaz_serverless.queue.settings import QueueSettings
+from llmaz_serverless.warmup.settings import WarmupSettings
 from llmaz_serverless.worker.settings import WorkerSettings
 
 SECTIONS = {
@@ -141,7 +141,7 @@ def test_worker_config_is_split_into_the_queue_contract_and_the_worker_section_w
     # Users set both under worker.config; the gateway must read the shared part from `queue:`.
     shared = {
         "keyPrefix": "k:", "deadLetterStream": "dl", "deadLetterMaxLen": 7, "notifyStream": "n",
-        "claimIdle": "2m", "models": ["batch-model"], "payloads": {"maxBytes": 2048},
+        "claimIdle": "2m", "models": ["batch-model"], "payloads": {"maxBytes": 2048, "inlineMaxBytes": 1024},
         "results": {"ttl": "1h"}, "objectStore": {"type": "filesystem"},
         "notifications": {"defaultTenant": "t"},
     }  # fmt: skip

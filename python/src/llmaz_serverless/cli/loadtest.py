@@ -17,14 +17,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.launcher import ServerNotInstalledError
 from llmaz_serverless.loadtest import catalog
 from llmaz_serverless.loadtest.distributions import LengthSpecError
 from llmaz_serverless.loadtest.localstack import LocalModelOptions
 from llmaz_serverless.loadtest.runner import RunOptions, run
-from llmaz_serverless.localserver import ServerNotInstalledError
+from llmaz_serverless.report.build import write_report
 from llmaz_serverless.report.thresholds import ThresholdsError
 from llmaz_serverless.trace.flags import add_trace_flags, transforms_from_args
-from llmaz_serverless.trace.replay import TraceReplay
+from llmaz_serverless.trace.replay import TraceReplay, TraceScenario
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -203,7 +204,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         argv=list(sys.argv),
     )
     if args.trace is not None:
-        opts.trace = TraceReplay(args.trace, transforms_from_args(args))
+        opts.scenario_override = TraceScenario(TraceReplay(args.trace, transforms_from_args(args)))
     if args.replicas_query:
         opts.replicas_query = args.replicas_query
     if args.ready_query:
@@ -215,6 +216,10 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         opts = options_from_args(args)
         result = run(opts)
+        if opts.report and result.requests:
+            report = write_report(result.run_dir, thresholds=opts.thresholds)
+            result.report_files = report.files
+            result.failed_checks = [f"{c.key} {c.bound} {c.limit:g}: {c.value}" for c in report.failed_checks]
     except (ValueError, ValidationError, LengthSpecError, ThresholdsError, FileExistsError) as err:
         print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -23,8 +23,6 @@ import contextlib
 import signal
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,17 +33,22 @@ from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
 from llmaz_serverless.cli._up_examples import async_example, events_example, sync_example
-from llmaz_serverless.config import RuntimeConfig
+from llmaz_serverless.config import RuntimeConfig, load_runtime_config
 from llmaz_serverless.emulator.app import build_app as build_emulator
 from llmaz_serverless.emulator.server import start_site
 from llmaz_serverless.emulator.settings import EmulatorSection, EmulatorSettings
 from llmaz_serverless.gateway.routing import ModelRoutes
-from llmaz_serverless.gateway.settings import GatewaySettings, load
-from llmaz_serverless.loadtest.localstack import ManagedProcess
-from llmaz_serverless.localserver import RedisServer, ServerNotInstalledError, free_port
+from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless.launcher import (
+    ManagedProcess,
+    RedisServer,
+    ServerNotInstalledError,
+    component_process,
+    free_port,
+)
+from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.toolpaths import repo_root
 from llmaz_serverless.worker.settings import WorkerSettings
-from llmaz_serverless.worker.settings import load_settings as load_worker_settings
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _WILDCARD = {"0.0.0.0", "::"}
@@ -93,9 +96,9 @@ class Stack:
 
 def plan(config_path: Path, port: int | None) -> Stack:
     """Read and check the config; nothing starts here."""
-    runtime, gateway = load(config_path)
-    if port is not None:
-        gateway = gateway.model_copy(update={"port": port})
+    runtime = load_runtime_config(config_path)
+    # --port is the code form of gateway.port: it beats the file, env and flags.
+    gateway = GatewaySettings.load(runtime) if port is None else GatewaySettings.load(runtime, port=port)
     ModelRoutes(runtime)  # the gateway would refuse these routes: say so before starting anything
     section = runtime.section("emulator", EmulatorSection)
     names = {m.name for m in runtime.models}
@@ -109,11 +112,10 @@ def plan(config_path: Path, port: int | None) -> Stack:
         parts = urlsplit(model.upstream)
         if parts.hostname in _LOOPBACK and parts.port:
             emulators.append(section.settings_for(model.name, parts.hostname or "127.0.0.1", parts.port))
-    worker = load_worker_settings(runtime)
-    if worker.broker != "redis":
-        raise UpError(
-            f"{config_path}: worker.broker is {worker.broker!r}; up runs Redis only: set it to 'redis'"
-        )
+    worker = WorkerSettings.load(runtime)
+    broker = QueueSettings.load(runtime).broker
+    if broker != "redis":
+        raise UpError(f"{config_path}: queue.broker is {broker!r}; up runs Redis only: set it to 'redis'")
     if not worker.metrics_port:
         # up waits for the worker's /readyz, which lives on the metrics listener.
         worker = worker.model_copy(update={"metrics_port": free_port()})
@@ -170,59 +172,37 @@ def _worker_url(stack: Stack) -> str:
     return _local_url(stack.worker.metrics_host, stack.worker.metrics_port)
 
 
-def _get_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as err:
-        return err.code
-
-
-async def start_service(stack: Stack, service: ManagedProcess, ready_url: str, within: float) -> None:
-    """Start `service`, then wait until `ready_url` answers 200 (the port alone may be open early)."""
+async def start_service(stack: Stack, service: ManagedProcess) -> None:
+    """Start `service` and wait until its /readyz answers 200 (the launcher's readiness wait)."""
     stack.services.append(service)
     try:
         await asyncio.to_thread(service.start)
     except RuntimeError as err:
         raise UpError(str(err)) from err
-    proc = service.proc
-    assert proc is not None
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline:
-        if proc.poll() is not None:
-            raise UpError(
-                f"the {service.name} exited with {proc.returncode} while starting; its log:\n{service.tail()}"
-            )
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            if await asyncio.to_thread(_get_status, ready_url) == 200:
-                return
-        await asyncio.sleep(0.2)
-    raise UpError(
-        f"the {service.name} did not answer {ready_url} within {within:g}s; log: {service.log_path}"
-    )
-
-
-def _command(stack: Stack, name: str, *flags: str) -> list[str]:
-    return [sys.executable, "-m", "llmaz_serverless", name, "--config", str(stack.config_path), *flags]
 
 
 async def start_gateway(stack: Stack, within: float) -> None:
     gw = stack.gateway
-    argv = _command(stack, "gateway", "--host", gw.host, "--port", str(gw.port))
+    flags = ["--host", gw.host, "--port", str(gw.port)]
     # The gateway drains first: give it its own shutdown budget before SIGKILL.
     budget = gw.shutdown_delay + gw.shutdown_timeout + 5
-    service = ManagedProcess("gateway", argv, gw.port, stack.log_dir, within, budget, orphan_safe=True)
-    await start_service(stack, service, f"{_gateway_url(stack)}/readyz", within)
+    ready = f"{_gateway_url(stack)}/readyz"
+    service = component_process(
+        "gateway", stack.config_path, flags, gw.port, ready, stack.log_dir, within, budget
+    )
+    await start_service(stack, service)
 
 
 async def start_worker(stack: Stack, within: float) -> None:
     w = stack.worker
-    argv = _command(stack, "worker", "--metrics-host", w.metrics_host, "--metrics-port", str(w.metrics_port))
+    flags = ["--metrics-host", w.metrics_host, "--metrics-port", str(w.metrics_port)]
     # In-flight jobs finish within drainTimeout; the rest go back to the queue.
     budget = w.drain_timeout + 5
-    service = ManagedProcess("worker", argv, w.metrics_port, stack.log_dir, within, budget, orphan_safe=True)
-    await start_service(stack, service, f"{_worker_url(stack)}/readyz", within)
+    ready = f"{_worker_url(stack)}/readyz"
+    service = component_process(
+        "worker", stack.config_path, flags, w.metrics_port, ready, stack.log_dir, within, budget
+    )
+    await start_service(stack, service)
 
 
 def summary(stack: Stack) -> str:

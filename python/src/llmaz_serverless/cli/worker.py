@@ -1,9 +1,10 @@
 """`llmaz-serverless worker`: run the async worker (queue -> model -> result store -> webhook).
 
-Reads `models:`, `redis:` and `worker:` from the runtime config. Every scalar
-key of `worker:` is also a flag (`--claim-idle 30s`, `--concurrency 64`) and
-an env var (`LLMAZ_SERVERLESS_WORKER__CLAIM_IDLE`); flags win over env, env
-over the file. SIGTERM drains: no new jobs, in-flight ones finish within
+Reads `models:`, `redis:`, `queue:` and `worker:` from the runtime config. Every scalar
+key of `worker:` is also a flag (`--concurrency 64`, `--drain-timeout 2m`) and
+an env var (`LLMAZ_SERVERLESS_WORKER__CONCURRENCY`), of `queue:` likewise
+(`--queue-claim-idle 30s`, `LLMAZ_SERVERLESS_QUEUE__CLAIM_IDLE`); flags win over env, env
+over the file (llmaz_serverless.settings). SIGTERM drains: no new jobs, in-flight ones finish within
 `drainTimeout`, the rest go back to the queue for other workers.
 """
 
@@ -18,8 +19,8 @@ from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from llmaz_serverless.config import load_runtime_config
-from llmaz_serverless.gateway.overrides import add_flags
-from llmaz_serverless.worker.settings import ENV_PREFIX, WorkerSettings, load_settings
+from llmaz_serverless.queue.settings import QueueSettings
+from llmaz_serverless.worker.settings import WorkerSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,14 +30,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Pull async jobs, call each model through its upstream (the interceptor), store "
         "results, send signed CloudEvents webhooks. Scales from zero with KEDA on the queue backlog.",
     )
-    parser.add_argument("--config", required=True, help="runtime.yaml (models, redis, worker sections)")
+    parser.add_argument(
+        "--config", required=True, help="runtime.yaml (models, redis, queue, worker sections)"
+    )
     parser.add_argument(
         "--consumer",
         default=None,
         help="consumer name in the group (default: hostname-pid; the pod name in a cluster)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    add_flags(parser, WorkerSettings, ENV_PREFIX)
+    WorkerSettings.add_flags(parser)
+    QueueSettings.add_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -45,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         # LLMAZ_SERVERLESS_REDIS_URL (the chart's redis.existingSecret) overrides redis.url in there.
         runtime = load_runtime_config(args.config)
-        settings = load_settings(runtime, args)
+        settings = WorkerSettings.load(runtime, args)
+        queue = QueueSettings.load(runtime, args)
         from llmaz_serverless.worker.service import WorkerService
 
-        service = WorkerService(runtime, settings=settings, consumer=args.consumer)
+        service = WorkerService(runtime, settings=settings, queue=queue, consumer=args.consumer)
     except FileNotFoundError as err:
         print(f"worker: {err}")
         return EXIT_USAGE

@@ -18,6 +18,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from llmaz_serverless.events.rules import SubmitApi
+
 
 @dataclass(frozen=True)
 class JobRequest:
@@ -26,7 +28,7 @@ class JobRequest:
     job_id: str
     model: str
     # "chat" or "completions", as the async queue names the OpenAI APIs.
-    api: str
+    api: SubmitApi
     body: dict[str, Any]
     webhook: str | None
     tenant: str

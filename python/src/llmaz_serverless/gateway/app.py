@@ -24,7 +24,8 @@ from llmaz_serverless.gateway.settings import GatewaySettings
 from llmaz_serverless.gateway.upstream import UpstreamPool
 
 # Route modules, in registration order.
-ROUTE_MODULES = (ops, proxy, events_api, async_api, openapi)
+# async_api before events_api: its startup builds the AsyncApi that event submits use.
+ROUTE_MODULES = (ops, proxy, async_api, events_api, openapi)
 
 
 def build_context(

@@ -6,13 +6,13 @@ POST /v1/async/chat/completions, POST /v1/async/completions
     `{"inputLocation": URI}` to send the body by reference instead (the
     object holds the whole OpenAI body; nothing else may be given inline).
     202 `{"id", "object": "async.job", "status": "queued", "statusUrl", ...}`
-    with a `Location` header. Bodies above `worker.payloads.inlineMaxBytes`
+    with a `Location` header. Bodies above `queue.payloads.inlineMaxBytes`
     are stored in the object store and queued by reference automatically.
     Errors: 400/404/413 in OpenAI's shape with `param` naming the field.
 
 POST /v1/async/payloads
     Streams the request body into the object store (up to
-    `worker.payloads.maxBytes`, 1 GiB by default) and answers 201
+    `queue.payloads.maxBytes`, 1 GiB by default) and answers 201
     `{"inputLocation", "bytes"}`. For clients that cannot write to the bucket
     or PVC themselves; the body is never held in memory or sent to Redis.
 
@@ -45,19 +45,24 @@ from redis.exceptions import RedisError
 
 from llmaz_serverless.backoff import Backoff
 from llmaz_serverless.config import ModelRuntime, RuntimeConfig
+from llmaz_serverless.events.submit import Enqueue, JobRequest
+from llmaz_serverless.gateway.context import GatewayContext
 from llmaz_serverless.gateway.errors import openai_error
+from llmaz_serverless.openai_paths import ASYNC_PREFIX, CHAT, COMPLETIONS
 from llmaz_serverless.queue import build_broker
 from llmaz_serverless.queue.broker import Broker
-from llmaz_serverless.queue.job import Api
+from llmaz_serverless.queue.job import Api, Job
+from llmaz_serverless.queue.redis_streams import RedisStreamsBroker
+from llmaz_serverless.queue.settings import SECTION as QUEUE_SECTION
+from llmaz_serverless.queue.settings import QueueSettings
+from llmaz_serverless.queue.status import StatusStore
 from llmaz_serverless.queue.submit import SubmitError, Submitter
 from llmaz_serverless.results.objects import ObjectNotFoundError, ObjectStore, build_object_store
-from llmaz_serverless.queue.status import StatusStore
 from llmaz_serverless.results.store import ResultStore
-from llmaz_serverless.worker.settings import WorkerSettings, load_settings
 
 log = logging.getLogger("llmaz_serverless.gateway.async")
 
-PREFIX = "/v1/async"
+PREFIX = ASYNC_PREFIX
 # A job id is one path segment that is not a sibling route's name: without the exclusion
 # GET /v1/async/payloads would look up a job "payloads", and a 405 on those paths would
 # advertise GET in its Allow header. Job ids are `async-...` or `event-...` (queue/job.py).
@@ -84,7 +89,7 @@ class AsyncApi:
     def __init__(
         self,
         *,
-        settings: WorkerSettings,
+        settings: QueueSettings,
         models: dict[str, ModelRuntime],
         broker: Broker,
         status: StatusStore,
@@ -128,7 +133,7 @@ class AsyncApi:
         except SubmitError as err:
             return self._error(err)
         job = done.job
-        self.metrics.submitted.labels(job.model, "reference" if job.input_location else "inline").inc()
+        self._accepted(job)
         if log_fields is not None:
             log_fields["job_id"] = job.id
         status_url = f"{PREFIX}/{job.id}"
@@ -147,6 +152,27 @@ class AsyncApi:
             headers={"Location": status_url},
         )
 
+    def _accepted(self, job: Job) -> None:
+        self.metrics.submitted.labels(job.model, "reference" if job.input_location else "inline").inc()
+
+    async def enqueue_event(self, req: JobRequest) -> str:
+        """Queue a job an event rule submits (events.submit.Enqueue), through this API's own checks,
+        broker and metrics; returns the job id. A refused request raises ValueError (permanent)."""
+        body = dict(req.body)
+        body.setdefault("model", req.model)
+        if req.webhook:
+            body["async"] = {**(body.get("async") or {}), "webhook": req.webhook}
+        extra = {"eventId": req.event_id, "eventSource": req.event_source, "rule": req.rule}
+        try:
+            done = await self.submitter.submit(
+                req.api, body, tenant=req.tenant, job_id=req.job_id, extra=extra
+            )
+        except SubmitError as err:
+            self.metrics.rejected.labels(str(err.status)).inc()
+            raise ValueError(f"{err.param or 'body'}: {err.message}") from err
+        self._accepted(done.job)
+        return done.job.id
+
     async def submit_chat(self, request: web.Request) -> web.Response:
         return await self.submit(request, "chat")
 
@@ -157,7 +183,7 @@ class AsyncApi:
         declared = request.content_length
         if declared is not None and declared > self.settings.payloads.max_bytes:
             return self._error(
-                SubmitError(413, f"payload of {declared} bytes exceeds worker.payloads.maxBytes "
+                SubmitError(413, f"payload of {declared} bytes exceeds queue.payloads.maxBytes "
                                  f"({self.settings.payloads.max_bytes})", code="payload_too_large")
             )  # fmt: skip
 
@@ -177,7 +203,7 @@ class AsyncApi:
         if status is None or status.get("tenant", self.tenant_of(request)) != self.tenant_of(request):
             return openai_error(
                 404,
-                f"no async job {job_id!r} (unknown, expired after worker.results.ttl, or another tenant's)",
+                f"no async job {job_id!r} (unknown, expired after queue.results.ttl, or another tenant's)",
                 code="job_not_found", param="id",
             )  # fmt: skip
         return status
@@ -249,7 +275,7 @@ API_KEY = web.AppKey("async_api", AsyncApi)
 
 
 def build_api(runtime: RuntimeConfig, redis: Any, registry: CollectorRegistry) -> tuple[AsyncApi, Broker]:
-    settings = load_settings(runtime)
+    settings = runtime.section(QUEUE_SECTION, QueueSettings)
     objects = build_object_store(settings.object_store)
     # The streams and consumer groups of every model exist from the gateway's start: KEDA's
     # redis-streams lag trigger errors (NOGROUP) until they do, and before the first job no
@@ -278,8 +304,8 @@ def add_routes(app: web.Application, api_of: Callable[[], AsyncApi]) -> None:
 
         return handler
 
-    app.router.add_post(f"{PREFIX}/chat/completions", bound("submit_chat"))
-    app.router.add_post(f"{PREFIX}/completions", bound("submit_completions"))
+    app.router.add_post(CHAT.async_path, bound("submit_chat"))
+    app.router.add_post(COMPLETIONS.async_path, bound("submit_completions"))
     app.router.add_post(f"{PREFIX}/payloads", bound("upload"))
     app.router.add_get(PREFIX + "/{job_id:" + JOB_ID_PATTERN + "}", bound("get_status"))
     app.router.add_get(PREFIX + "/{job_id:" + JOB_ID_PATTERN + "}/result", bound("get_result"))
@@ -290,7 +316,7 @@ DECLARE_BACKOFF = Backoff(initial=0.5, max=30.0)
 
 
 async def declare_streams(
-    broker: Broker, redis: Any, settings: WorkerSettings, backoff: Backoff = DECLARE_BACKOFF
+    broker: Broker, redis: Any, settings: QueueSettings, backoff: Backoff = DECLARE_BACKOFF
 ) -> None:
     """Create every model's stream, the notification outbox and their consumer group, until it works.
 
@@ -301,8 +327,6 @@ async def declare_streams(
     ScaledObject then never turns Ready. Runs beside the gateway, not before it: the gateway
     serves synchronous traffic while Redis is down, and keeps trying here.
     """
-    from llmaz_serverless.queue.redis_streams import RedisStreamsBroker
-
     outbox = RedisStreamsBroker(
         redis, group=settings.consumer_group, consumer="gateway", streams={settings.notify_stream: "notify"}
     )
@@ -338,12 +362,10 @@ def lifecycle(
     return ctx
 
 
-def setup(app: web.Application, ctx: object) -> None:
+def setup(app: web.Application, ctx: GatewayContext) -> None:
     """Gateway route module entry (see gateway/context.py)."""
-    from llmaz_serverless.gateway.context import GatewayContext
-
-    assert isinstance(ctx, GatewayContext)
-    load_settings(ctx.runtime)  # a bad `worker:` section fails the gateway at build time, naming the key
+    # A bad `queue:` section fails the gateway at build time, naming the key.
+    ctx.runtime.section(QUEUE_SECTION, QueueSettings)
     add_routes(app, lambda: app[API_KEY])
     app.cleanup_ctx.append(lifecycle(ctx.runtime, lambda: ctx.redis, ctx.metrics.registry))
 
@@ -355,29 +377,11 @@ def setup_standalone(app: web.Application, runtime: RuntimeConfig, redis_of: Cal
     app.cleanup_ctx.append(lifecycle(runtime, redis_of, registry or CollectorRegistry()))
 
 
-def make_enqueue(ctx: object) -> Callable[[Any], Awaitable[str]]:
-    """An `events.submit.Enqueue` for the event intake: queues a JobRequest, returns its id."""
-    from llmaz_serverless.gateway.context import GatewayContext
+def event_enqueue(app: web.Application) -> Enqueue:
+    """The event intake's `events.submit.Enqueue`: this app's AsyncApi, so event jobs share its broker
+    and are counted in the gateway's metrics. Resolved per call: the API is built at startup."""
 
-    assert isinstance(ctx, GatewayContext)
-    state: dict[str, Any] = {}
-
-    async def enqueue(req: Any) -> str:
-        if "submitter" not in state:
-            api, broker = build_api(ctx.runtime, ctx.redis, CollectorRegistry())
-            await broker.start()
-            state["submitter"] = api.submitter
-        body = dict(req.body)
-        body.setdefault("model", req.model)
-        if req.webhook:
-            body["async"] = {**(body.get("async") or {}), "webhook": req.webhook}
-        extra = {"eventId": req.event_id, "eventSource": req.event_source, "rule": req.rule}
-        try:
-            done = await state["submitter"].submit(
-                req.api, body, tenant=req.tenant, job_id=req.job_id, extra=extra
-            )
-        except SubmitError as err:
-            raise ValueError(f"{err.param or 'body'}: {err.message}") from err
-        return done.job.id
+    async def enqueue(req: JobRequest) -> str:
+        return await app[API_KEY].enqueue_event(req)
 
     return enqueue

@@ -48,7 +48,11 @@ from llmaz_serverless.events.prewarm import PrewarmState, PrewarmStore
 from llmaz_serverless.events.settings import EventsSettings
 from llmaz_serverless.events.stream import StreamIntake
 from llmaz_serverless.events.submit import Enqueue, Submitter
+from llmaz_serverless.gateway.async_api import event_enqueue
+from llmaz_serverless.gateway.context import GatewayContext
 from llmaz_serverless.gateway.errors import openai_error
+from llmaz_serverless.queue.settings import SECTION as QUEUE_SECTION
+from llmaz_serverless.queue.settings import QueueSettings
 
 log = logging.getLogger("llmaz_serverless.events")
 
@@ -234,19 +238,14 @@ def lifecycle(
     return run
 
 
-def setup(app: web.Application, ctx: object) -> None:
+def setup(app: web.Application, ctx: GatewayContext) -> None:
     """Gateway route module entry (see gateway/context.py)."""
-    from llmaz_serverless.gateway.context import GatewayContext
-
-    assert isinstance(ctx, GatewayContext)
     settings = ctx.runtime.section(SECTION, EventsSettings)
     if not settings.enabled:
         return
     if not settings.submit_tenant:
-        from llmaz_serverless.worker.settings import WorkerSettings
-
-        worker = ctx.runtime.section("worker", WorkerSettings)
-        settings = settings.model_copy(update={"submit_tenant": worker.notifications.default_tenant})
+        queue = ctx.runtime.section(QUEUE_SECTION, QueueSettings)
+        settings = settings.model_copy(update={"submit_tenant": queue.notifications.default_tenant})
     api = EventsApi(
         settings,
         EventMetrics(ctx.metrics.registry),
@@ -255,13 +254,11 @@ def setup(app: web.Application, ctx: object) -> None:
     )
     api.add_routes(app)
     ctx.public_paths.update(api.public_paths())
-    app.cleanup_ctx.append(lifecycle(api, lambda: ctx.redis, _enqueue_for(ctx, settings)))
+    app.cleanup_ctx.append(lifecycle(api, lambda: ctx.redis, _enqueue_for(app, settings)))
 
 
-def _enqueue_for(ctx: object, settings: EventsSettings) -> Enqueue | None:
-    """The async path's submit (gateway/async_api.py) when some rule submits jobs."""
+def _enqueue_for(app: web.Application, settings: EventsSettings) -> Enqueue | None:
+    """The gateway's own async API (gateway/async_api.py) when some rule submits jobs."""
     if not any(a.submit is not None for r in settings.rules if r.enabled for a in r.actions):
         return None
-    from llmaz_serverless.gateway.async_api import make_enqueue
-
-    return make_enqueue(ctx)
+    return event_enqueue(app)

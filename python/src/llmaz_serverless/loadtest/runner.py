@@ -4,6 +4,11 @@ The runner never imports locust (importing it monkey-patches the process for
 gevent); locust runs as a child process with `--headless --run-time`, and the
 runner kills it if it overruns that bound by more than its stop timeout plus
 a margin. Progress is read from the requests.csv the users append to.
+
+The runner knows scenarios only by the `RunScenario` shape: the catalog's, or one
+built above it (a trace replay, trace/replay.py); the report is written by the
+caller (cli/loadtest.py). So loadtest/ needs neither trace/ nor report/, which
+both build on it.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, runtime_checkable
 
-from llmaz_serverless.loadtest import catalog
+from llmaz_serverless.launcher import stop_process
+from llmaz_serverless.loadtest import catalog, shapes
 from llmaz_serverless.loadtest.localstack import LocalModelOptions, LocalStack
 from llmaz_serverless.loadtest.metadata import (
     command_line,
@@ -47,8 +53,41 @@ from llmaz_serverless.loadtest.replicas import (
     ReplicaSource,
     StateUrlSource,
 )
-from llmaz_serverless.localserver import stop_process
-from llmaz_serverless.trace.replay import TraceReplay, TraceScenario
+
+
+class RunScenario(Protocol):
+    """What a run needs of a scenario (catalog.Scenario has it, so does trace.replay.TraceScenario)."""
+
+    # Read-only properties: the catalog's and the trace's scenarios are frozen dataclasses.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def shape(self) -> str: ...
+
+    @property
+    def profile_defaults(self) -> dict[str, Any]: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def locustfile(self) -> Path: ...
+
+    def schedule(self, overrides: dict[str, Any] | None = None) -> shapes.Schedule: ...
+
+
+@runtime_checkable
+class WritesRunFiles(Protocol):
+    """A scenario with input files of its own (a trace): written into the run directory."""
+
+    def write(self, run_dir: Path) -> dict[str, Any]:
+        """Write the files; returns the shape_params the locust side reads."""
+        ...
+
+    def meta(self) -> dict[str, Any]:
+        """What run.json records about the scenario's input."""
+        ...
 
 
 @dataclass
@@ -79,8 +118,8 @@ class RunOptions:
     thresholds: Path | None = None
     progress: bool = True
     argv: list[str] | None = None
-    # Replay this trace (open loop) instead of the scenario's users.
-    trace: TraceReplay | None = None
+    # Run this scenario instead of the catalog's `scenario` (a trace replay, open loop).
+    scenario_override: RunScenario | None = None
 
 
 @dataclass
@@ -211,9 +250,7 @@ def _cluster_description(opts: RunOptions, source_text: str) -> str:
     return "unknown (not queried; pass --kubeconfig to describe it)"
 
 
-def _locust_argv(
-    scenario: catalog.Scenario | TraceScenario, target: str, run_dir: Path, stop_timeout: float
-) -> list[str]:
+def _locust_argv(scenario: RunScenario, target: str, run_dir: Path, stop_timeout: float) -> list[str]:
     return [
         sys.executable, "-m", "locust", "-f", str(scenario.locustfile), "--headless",
         # No --run-time: locust ignores it with a shape; the shape stops at profile.max_time.
@@ -242,7 +279,7 @@ def new_run_dir(out: Path, scenario: str, name: str | None) -> Path:
 
 
 def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
-    scenario = catalog.get(opts.scenario) if opts.trace is None else TraceScenario(opts.trace)
+    scenario: RunScenario = opts.scenario_override or catalog.get(opts.scenario)
     schedule = scenario.schedule(opts.shape_params)  # refuses unknown shape parameters up front
     profile = LoadProfile.model_validate({
         **scenario.profile_defaults, **opts.profile, "scenario": scenario.name,
@@ -255,7 +292,7 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
     run_dir = new_run_dir(opts.out, scenario.name, opts.name).resolve()
     # Relative to the working directory locust inherits: no absolute path in profile.json.
     profile.run_dir = shown_path(run_dir)
-    if isinstance(scenario, TraceScenario):
+    if isinstance(scenario, WritesRunFiles):
         profile.shape_params = scenario.write(run_dir)
     bound = opts.max_time if opts.max_time is not None else schedule.total + 5
     profile.max_time = bound
@@ -271,7 +308,7 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
         "versions": versions(),
         "profile": json.loads(profile.to_json()),
     }
-    if isinstance(scenario, TraceScenario):
+    if isinstance(scenario, WritesRunFiles):
         meta["trace"] = scenario.meta()
     stack: LocalStack | None = None
     sampler: ReplicaSampler | None = None
@@ -372,10 +409,4 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
     result = RunResult(run_dir, locust_exit, progress.requests)
     if locust_exit not in (0, None):
         stream.write(f"locust exited with {locust_exit}; see {run_dir / 'locust.log'}\n")
-    if opts.report and result.requests:
-        from llmaz_serverless.report.build import write_report
-
-        report = write_report(run_dir, thresholds=opts.thresholds)
-        result.report_files = report.files
-        result.failed_checks = [f"{c.key} {c.bound} {c.limit:g}: {c.value}" for c in report.failed_checks]
     return result

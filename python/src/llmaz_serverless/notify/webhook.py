@@ -18,8 +18,8 @@ import aiohttp
 
 from llmaz_serverless.notify import cloudevents
 from llmaz_serverless.notify.secrets import MissingSecretError, TenantSecrets
-from llmaz_serverless.notify.signing import SIGNATURE_HEADER, sign
 from llmaz_serverless.notify.settings import NotificationSettings
+from llmaz_serverless.notify.signing import SIGNATURE_HEADER, sign
 
 RETRYABLE_STATUS = {408, 429}
 
@@ -30,7 +30,7 @@ def check_webhook_url(url: str, allowed_hosts: list[str]) -> str | None:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return f"webhook {url!r} must be an absolute http:// or https:// URL"
     if allowed_hosts and parsed.hostname not in allowed_hosts:
-        return f"webhook host {parsed.hostname!r} is not in worker.notifications.allowedHosts {allowed_hosts}"
+        return f"webhook host {parsed.hostname!r} is not in queue.notifications.allowedHosts {allowed_hosts}"
     return None
 
 

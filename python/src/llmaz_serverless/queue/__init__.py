@@ -6,13 +6,23 @@ from typing import Any
 
 from llmaz_serverless.queue.broker import Broker, Delivery, QueueDepth
 from llmaz_serverless.queue.job import Job
-from llmaz_serverless.worker.settings import WorkerSettings
+from llmaz_serverless.queue.settings import QueueSettings
 
 __all__ = ["Broker", "Delivery", "Job", "QueueDepth", "build_broker"]
 
 
-def build_broker(settings: WorkerSettings, redis_client: Any, *, consumer: str, models: list[str]) -> Broker:
-    """The configured broker; `models` are the streams consumed (none for a producer)."""
+def build_broker(
+    settings: QueueSettings,
+    redis_client: Any,
+    *,
+    consumer: str,
+    models: list[str],
+    consumer_gc_idle: float | None = None,
+) -> Broker:
+    """The configured broker; `models` are the streams consumed (none for a producer).
+
+    `consumer_gc_idle` is the worker's own (worker.consumerGcIdle): only a consumer removes idle peers.
+    """
     if settings.broker == "nats":
         from llmaz_serverless.queue.nats_jetstream import NatsJetStreamBroker
 
@@ -28,5 +38,5 @@ def build_broker(settings: WorkerSettings, redis_client: Any, *, consumer: str, 
         dead_letter_stream=settings.dead_letter_stream,
         dead_letter_max_len=settings.dead_letter_max_len,
         claim_idle=settings.claim_idle,
-        consumer_gc_idle=settings.consumer_gc_idle,
+        consumer_gc_idle=consumer_gc_idle,
     )

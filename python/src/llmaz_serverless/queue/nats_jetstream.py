@@ -35,7 +35,7 @@ from nats.js.errors import NotFoundError
 
 from llmaz_serverless.queue.broker import Broker, Delivery, QueueDepth
 from llmaz_serverless.queue.job import Job
-from llmaz_serverless.worker.settings import NatsSettings
+from llmaz_serverless.queue.settings import NatsSettings
 
 # Shortest wait of one pull request (nats-py needs a positive timeout).
 _BRIEF = 0.05

@@ -28,9 +28,9 @@ from llmaz_serverless.config import ModelRuntime
 from llmaz_serverless.notify.webhook import check_webhook_url
 from llmaz_serverless.queue.broker import Broker
 from llmaz_serverless.queue.job import Api, Job, new_job_id
+from llmaz_serverless.queue.settings import QueueSettings
+from llmaz_serverless.queue.status import StatusStore
 from llmaz_serverless.results.objects import ObjectLocationError, ObjectStore, PayloadTooLargeError, PutResult
-from llmaz_serverless.results.status import StatusStore
-from llmaz_serverless.worker.settings import WorkerSettings
 
 ASYNC_KEY = "async"
 ASYNC_OPTIONS = ("webhook", "inputLocation")
@@ -126,7 +126,7 @@ class Submitter:
     def __init__(
         self,
         *,
-        settings: WorkerSettings,
+        settings: QueueSettings,
         models: dict[str, ModelRuntime],
         broker: Broker,
         status: StatusStore,
@@ -154,7 +154,7 @@ class Submitter:
             # Its stream would have no worker (nor KEDA trigger) to drain it.
             raise _bad(
                 f"model {model!r} is not served asynchronously; async models: "
-                f"{', '.join(self.settings.models)} (worker.models)",
+                f"{', '.join(self.settings.models)} (queue.models)",
                 "model",
                 "model_not_async",
             )
@@ -236,7 +236,7 @@ class Submitter:
         if size > self.settings.payloads.max_bytes:
             limit = self.settings.payloads.max_bytes
             raise SubmitError(
-                413, f"request is {size} bytes; the limit is worker.payloads.maxBytes ({limit})",
+                413, f"request is {size} bytes; the limit is queue.payloads.maxBytes ({limit})",
                 code="payload_too_large",
             )  # fmt: skip
         if size > self.settings.payloads.inline_max_bytes:
@@ -244,9 +244,9 @@ class Submitter:
             if self.objects is None:
                 raise SubmitError(
                     413,
-                    f"request is {size} bytes, above worker.payloads.inlineMaxBytes "
+                    f"request is {size} bytes, above queue.payloads.inlineMaxBytes "
                     f"({self.settings.payloads.inline_max_bytes}), and no object store is configured for "
-                    "larger payloads; shorten it or ask the operator to set worker.objectStore",
+                    "larger payloads; shorten it or ask the operator to set queue.objectStore",
                     code="payload_too_large",
                 )
             put = await self.objects.put_bytes(f"payloads/{tenant}/{job_id}.json", text.encode())
@@ -277,7 +277,7 @@ class Submitter:
         if self.objects is None:
             raise SubmitError(
                 404,
-                "payloads by reference are not enabled here (worker.objectStore.type is 'none'); "
+                "payloads by reference are not enabled here (queue.objectStore.type is 'none'); "
                 "send the request inline",
                 param="async.inputLocation", code="payloads_disabled",
             )  # fmt: skip
@@ -299,7 +299,7 @@ class Submitter:
         if size > self.settings.payloads.max_bytes:
             raise SubmitError(
                 413,
-                f"payload at {location} is {size} bytes; the limit is worker.payloads.maxBytes "
+                f"payload at {location} is {size} bytes; the limit is queue.payloads.maxBytes "
                 f"({self.settings.payloads.max_bytes})",
                 param="async.inputLocation",
                 code="payload_too_large",
@@ -317,7 +317,7 @@ class Submitter:
             # 404: this deployment has no upload endpoint to speak of.
             raise SubmitError(
                 404,
-                "payload uploads are not enabled here (worker.objectStore.type is 'none'); "
+                "payload uploads are not enabled here (queue.objectStore.type is 'none'); "
                 "send requests inline",
                 code="payloads_disabled",
             )
@@ -329,7 +329,7 @@ class Submitter:
             )
         except PayloadTooLargeError as err:
             raise SubmitError(
-                413, f"payload exceeds worker.payloads.maxBytes ({err.limit} bytes)", code="payload_too_large"
+                413, f"payload exceeds queue.payloads.maxBytes ({err.limit} bytes)", code="payload_too_large"
             ) from err
         if put.size == 0:
             # Known only once the stream ended (a chunked body declares no length).

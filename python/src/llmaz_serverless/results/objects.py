@@ -13,7 +13,7 @@ import abc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from llmaz_serverless.worker.settings import ObjectStoreSettings
+from llmaz_serverless.results.settings import ObjectStoreSettings
 
 CHUNK_SIZE = 1 << 20
 

@@ -27,7 +27,7 @@ from llmaz_serverless.results.objects import (
     PayloadTooLargeError,
     PutResult,
 )
-from llmaz_serverless.worker.settings import ObjectStoreSettings
+from llmaz_serverless.results.settings import ObjectStoreSettings
 
 # S3's minimum part size (except the last part) is 5 MiB.
 PART_SIZE = 8 << 20

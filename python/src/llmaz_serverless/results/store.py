@@ -13,7 +13,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from llmaz_serverless.results.objects import ObjectNotFoundError, ObjectStore
-from llmaz_serverless.worker.settings import ResultSettings
+from llmaz_serverless.results.settings import ResultSettings
 
 
 class ResultTooLargeError(RuntimeError):
@@ -52,9 +52,9 @@ class ResultStore:
             return inline
         if self.objects is None:
             raise ResultTooLargeError(
-                f"result of {len(data)} bytes exceeds worker.results.inlineMaxBytes "
+                f"result of {len(data)} bytes exceeds queue.results.inlineMaxBytes "
                 f"({self.settings.inline_max_bytes}) and no object store is configured: "
-                "set worker.objectStore.type to 'filesystem' or 's3'"
+                "set queue.objectStore.type to 'filesystem' or 's3'"
             )
         put = await self.objects.put_bytes(
             f"results/{job_id}.json", data, content_type=content_type, if_absent=True

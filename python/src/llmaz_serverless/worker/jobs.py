@@ -137,7 +137,7 @@ class JobProcessor:
             await self._fail(d, job, {
                 "code": "model_not_served",
                 "message": f"model {job.model!r} is not served by this worker "
-                           f"(serves {sorted(self.models)}); check worker.models and models[]",
+                           f"(serves {sorted(self.models)}); check queue.models and models[]",
             })  # fmt: skip
             return None, 0.0
         started = time.monotonic()

@@ -24,19 +24,21 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from llmaz_serverless.config import ModelRuntime, RuntimeConfig
-from llmaz_serverless.notify.dispatcher import NotificationDispatcher
 from llmaz_serverless.notify.secrets import TenantSecrets
 from llmaz_serverless.notify.webhook import WebhookSender
 from llmaz_serverless.queue import build_broker
 from llmaz_serverless.queue.broker import Broker
 from llmaz_serverless.queue.redis_streams import RedisStreamsBroker
+from llmaz_serverless.queue.settings import SECTION as QUEUE_SECTION
+from llmaz_serverless.queue.settings import QueueSettings
+from llmaz_serverless.queue.status import StatusStore
 from llmaz_serverless.results.objects import build_object_store
-from llmaz_serverless.results.status import StatusStore
 from llmaz_serverless.results.store import ResultStore
 from llmaz_serverless.worker.jobs import JobProcessor
 from llmaz_serverless.worker.lane import Lane
 from llmaz_serverless.worker.metrics import WorkerMetrics
 from llmaz_serverless.worker.model_client import ModelClient
+from llmaz_serverless.worker.notifications import NotificationDispatcher
 from llmaz_serverless.worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -50,14 +52,14 @@ def default_consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def served_models(config: RuntimeConfig, settings: WorkerSettings) -> dict[str, ModelRuntime]:
+def served_models(config: RuntimeConfig, settings: QueueSettings) -> dict[str, ModelRuntime]:
     models = {m.name: m for m in config.models}
     if not settings.models:
         return models
     unknown = sorted(set(settings.models) - set(models))
     if unknown:
         raise ValueError(
-            f"worker.models names {unknown}, which are not in models[] ({sorted(models)}): "
+            f"queue.models names {unknown}, which are not in models[] ({sorted(models)}): "
             "fix the names or add the models"
         )
     return {name: models[name] for name in settings.models}
@@ -69,12 +71,14 @@ class WorkerService:
         config: RuntimeConfig,
         *,
         settings: WorkerSettings | None = None,
+        queue: QueueSettings | None = None,
         consumer: str | None = None,
         metrics: WorkerMetrics | None = None,
     ) -> None:
         self.config = config
         self.settings = settings or config.section("worker", WorkerSettings)
-        self.models = served_models(config, self.settings)
+        self.queue = queue or config.section(QUEUE_SECTION, QueueSettings)
+        self.models = served_models(config, self.queue)
         if not self.models:
             raise ValueError("no models to serve: models[] is empty in the runtime config")
         self.consumer = consumer or default_consumer_name()
@@ -83,26 +87,28 @@ class WorkerService:
         self._alive_at = time.monotonic()
 
     async def run(self, stop: asyncio.Event) -> None:
-        s = self.settings
+        s, q = self.settings, self.queue
         client = aioredis.Redis.from_url(self.config.redis.url, health_check_interval=30)
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=4.0),
             timeout=aiohttp.ClientTimeout(total=None),
         )
-        broker = build_broker(s, client, consumer=self.consumer, models=list(self.models))
+        broker = build_broker(
+            q, client, consumer=self.consumer, models=list(self.models), consumer_gc_idle=s.consumer_gc_idle
+        )
         outbox = RedisStreamsBroker(
             client,
-            group=s.consumer_group,
+            group=q.consumer_group,
             consumer=self.consumer,
-            streams={s.notify_stream: "notify"},
-            claim_idle=s.claim_idle,
+            streams={q.notify_stream: "notify"},
+            claim_idle=q.claim_idle,
             consumer_gc_idle=s.consumer_gc_idle,
         )
-        objects = build_object_store(s.object_store)
+        objects = build_object_store(q.object_store)
         status = StatusStore(
-            client, key_prefix=s.key_prefix, ttl=s.results.ttl, outbox_stream=s.notify_stream
+            client, key_prefix=q.key_prefix, ttl=q.results.ttl, outbox_stream=q.notify_stream
         )
-        results = ResultStore(client, s.results, key_prefix=s.key_prefix, objects=objects)
+        results = ResultStore(client, q.results, key_prefix=q.key_prefix, objects=objects)
         jobs = JobProcessor(
             settings=s,
             models=self.models,
@@ -110,17 +116,17 @@ class WorkerService:
             status=status,
             results=results,
             client=ModelClient(
-                session, model_timeout=s.model_timeout, max_result_bytes=s.payloads.max_bytes, objects=objects
+                session, model_timeout=s.model_timeout, max_result_bytes=q.payloads.max_bytes, objects=objects
             ),
             metrics=self.metrics,
             consumer=self.consumer,
         )
         notifier = NotificationDispatcher(
-            settings=s.notifications,
+            settings=q.notifications,
             outbox=outbox,
             status=status,
             results=results,
-            sender=WebhookSender(session, s.notifications, TenantSecrets(s.notifications.secrets_dir)),
+            sender=WebhookSender(session, q.notifications, TenantSecrets(q.notifications.secrets_dir)),
             metrics=self.metrics,
             max_attempts=s.max_attempts,
         )
@@ -132,7 +138,7 @@ class WorkerService:
             on_reclaim=lambda d: self.metrics.reclaimed.labels(self._model_of(d.stream)).inc(),
             on_release=lambda d: self.metrics.jobs.labels(self._model_of(d.stream), "released").inc(),
         )
-        notify_lane = Lane("notifications", outbox, notifier, concurrency=s.notifications.concurrency)
+        notify_lane = Lane("notifications", outbox, notifier, concurrency=q.notifications.concurrency)
         runner = await self._serve_metrics() if s.metrics_port else None
 
         fetching = asyncio.Event()  # cleared on stop: the fetch loops end, renewals go on
@@ -144,13 +150,13 @@ class WorkerService:
             fetchers = [asyncio.create_task(lane.fetch_loop(stop)) for lane in lanes]
             periodic = [
                 asyncio.create_task(self._every(s.reclaim_interval, stop, self._reclaim(lanes))),
-                asyncio.create_task(self._every(max(0.1, s.claim_idle / 3), None, self._renew(lanes))),
+                asyncio.create_task(self._every(max(0.1, q.claim_idle / 3), None, self._renew(lanes))),
                 asyncio.create_task(self._every(DEPTH_INTERVAL, stop, self._depth(broker))),
                 asyncio.create_task(self._every(MAINTAIN_INTERVAL, stop, self._maintain(broker, outbox))),
             ]
             fetching.set()
             self.started.set()
-            log.info("worker %s serving %s via %s", self.consumer, sorted(self.models), s.broker)
+            log.info("worker %s serving %s via %s", self.consumer, sorted(self.models), q.broker)
             await stop.wait()
             log.info(
                 "worker %s stopping: draining %d job(s), %d notification(s) for up to %.0fs",
@@ -178,13 +184,13 @@ class WorkerService:
 
     def _model_of(self, stream: str) -> str:
         """The model of a delivery's location: a Redis stream key, or a NATS subject."""
-        if self.settings.broker == "nats":
+        if self.queue.broker == "nats":
             from llmaz_serverless.queue.nats_jetstream import subject_token
 
-            prefix = self.settings.nats.subject_prefix
+            prefix = self.queue.nats.subject_prefix
             by_subject = {f"{prefix}.{subject_token(m)}": m for m in self.models}
             return by_subject.get(stream, stream)
-        prefix = self.settings.stream_prefix
+        prefix = self.queue.stream_prefix
         return stream[len(prefix) :] if stream.startswith(prefix) else stream
 
     @staticmethod

@@ -10,9 +10,9 @@ import pytest
 from aiohttp import web
 
 from llmaz_serverless.notify.secrets import TenantSecrets
+from llmaz_serverless.notify.settings import NotificationSettings
 from llmaz_serverless.notify.webhook import WebhookSender
-from llmaz_serverless.worker.settings import NotificationSettings
-from llmaz_serverless.worker.testing import WebhookReceiver
+from llmaz_serverless_testing.worker import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +71,7 @@ async def test_delivery_stops_at_once_when_the_receiver_refuses_with_4xx(
 async def test_delivery_gives_up_after_max_attempts_when_the_receiver_is_down(
     session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    from llmaz_serverless.localserver import free_port
+    from llmaz_serverless.launcher import free_port
 
     outcome = await _sender(session, tmp_path, maxAttempts=3).deliver(
         f"http://127.0.0.1:{free_port()}/hook", "acme", EVENT

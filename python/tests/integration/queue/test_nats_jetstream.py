@@ -13,13 +13,13 @@ from typing import Any
 import nats
 import pytest
 
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.localserver import NatsServer
 from llmaz_serverless.queue.broker import QueueDepth
 from llmaz_serverless.queue.job import Job, new_job_id
 from llmaz_serverless.queue.nats_jetstream import NatsJetStreamBroker, subject_token
-from llmaz_serverless.worker.settings import NatsSettings
-from llmaz_serverless.worker.testing import Client, WebhookReceiver, running_worker, runtime_config
+from llmaz_serverless.queue.settings import NatsSettings
+from llmaz_serverless_testing.appservers import EmulatorServer
+from llmaz_serverless_testing.servers import NatsServer
+from llmaz_serverless_testing.worker import Client, WebhookReceiver, running_worker, runtime_config
 
 pytestmark = pytest.mark.integration
 

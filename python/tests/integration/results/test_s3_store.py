@@ -10,8 +10,8 @@ import pytest
 
 from llmaz_serverless.results.objects import ObjectLocationError, PayloadTooLargeError
 from llmaz_serverless.results.s3 import PART_SIZE, S3ObjectStore
-from llmaz_serverless.worker.settings import ObjectStoreSettings
-from llmaz_serverless.worker.testing import MotoS3Server
+from llmaz_serverless.results.settings import ObjectStoreSettings
+from llmaz_serverless_testing.worker import MotoS3Server
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.worker.testing import Client, WebhookReceiver, running_worker, wait_until_async
+from llmaz_serverless_testing.appservers import EmulatorServer
+from llmaz_serverless_testing.worker import Client, WebhookReceiver, running_worker, wait_until_async
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +155,7 @@ async def test_job_fails_naming_the_setting_when_a_result_exceeds_inline_limit_w
         status = await client.wait_finished(job_id)
     assert status["state"] == "failed"
     assert status["error"]["code"] == "result_too_large"
-    assert "worker.objectStore.type" in status["error"]["message"]
+    assert "queue.objectStore.type" in status["error"]["message"]
 
 
 async def test_metrics_count_outcomes_and_expose_queue_depth_when_jobs_ran(

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from llmaz_serverless.config import ModelRuntime
+from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.queue.submit import SubmitError, Submitter
-from llmaz_serverless.worker.settings import WorkerSettings
 
 
 def _submitter(**settings: Any) -> Submitter:
     model = ModelRuntime(name="m", playground="m", upstream="http://127.0.0.1:9")
     return Submitter(
-        settings=WorkerSettings.model_validate(settings), models={"m": model},
+        settings=QueueSettings.model_validate(settings), models={"m": model},
         broker=None, status=None, objects=None,  # type: ignore[arg-type]
     )  # fmt: skip
 
@@ -110,11 +110,11 @@ async def test_submit_refuses_413_naming_the_fix_when_body_exceeds_inline_limit_
     with pytest.raises(SubmitError) as caught:
         await sub.submit("chat", body, tenant="t")
     assert caught.value.status == 413
-    assert "worker.objectStore" in caught.value.message
+    assert "queue.objectStore" in caught.value.message
 
 
 async def test_submit_refuses_a_known_model_when_it_is_not_in_the_async_model_list() -> None:
     with pytest.raises(SubmitError) as caught:
         await _submitter(models=["other"]).submit("chat", {"model": "m", "messages": CHAT}, tenant="t")
     assert (caught.value.status, caught.value.param, caught.value.code) == (400, "model", "model_not_async")
-    assert "worker.models" in caught.value.message
+    assert "queue.models" in caught.value.message

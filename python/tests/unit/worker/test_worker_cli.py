@@ -9,15 +9,15 @@ import pytest
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_USAGE, main
 
 
-def test_exit_invalid_naming_the_model_when_worker_models_lists_an_unknown_one(
+def test_exit_invalid_naming_the_model_when_queue_models_lists_an_unknown_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "runtime.yaml"
     config.write_text(
-        'models: [{name: m, playground: m, upstream: "http://127.0.0.1:9"}]\nworker: {models: [nope]}\n'
+        'models: [{name: m, playground: m, upstream: "http://127.0.0.1:9"}]\nqueue: {models: [nope]}\n'
     )
     assert main(["worker", "--config", str(config)]) == EXIT_INVALID
-    assert "worker.models names ['nope']" in capsys.readouterr().out
+    assert "queue.models names ['nope']" in capsys.readouterr().out
 
 
 def test_exit_invalid_naming_the_key_when_the_section_has_a_typo(

@@ -13,12 +13,12 @@ import logging
 from typing import Any
 
 from llmaz_serverless.notify.cloudevents import job_event
+from llmaz_serverless.notify.settings import NotificationSettings
 from llmaz_serverless.notify.webhook import WebhookSender
 from llmaz_serverless.queue.broker import Broker, Delivery
-from llmaz_serverless.results.status import TERMINAL, StatusStore
+from llmaz_serverless.queue.status import TERMINAL, StatusStore
 from llmaz_serverless.results.store import ResultStore
 from llmaz_serverless.worker.metrics import WorkerMetrics
-from llmaz_serverless.worker.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class NotificationDispatcher:
                 {
                     "state": "failed",
                     "attempts": 0,
-                    "error": "notifications are disabled (worker.notifications.enabled)",
+                    "error": "notifications are disabled (queue.notifications.enabled)",
                 },
             )
             return

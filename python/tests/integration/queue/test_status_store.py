@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from llmaz_serverless.queue.job import Job, new_job_id
-from llmaz_serverless.results.status import StatusStore
+from llmaz_serverless.queue.status import StatusStore
 
 pytestmark = pytest.mark.integration
 
