@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from llmaz_serverless.localserver import free_port, wait_for_port
+from llmaz_serverless.launcher import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +64,33 @@ def test_exits_invalid_naming_the_field_when_value_bad():
     )  # fmt: skip
     assert out.returncode == 1
     assert "failRate" in out.stdout
+
+
+def test_config_file_defaults_lose_to_env_and_env_to_flags(tmp_path):
+    path = tmp_path / "runtime.yaml"
+    path.write_text("emulator:\n  defaults: {model: file-model, failFirst: 2, failStatus: 503, ttft: 0}\n")
+    port = free_port()
+    prefix = "LLMAZ_SERVERLESS_EMULATOR__"
+    env = {**os.environ, prefix + "FAIL_FIRST": "1", prefix + "MODEL": "env-model"}
+    argv = ["sim", "--config", str(path), "--port", str(port), "--model", "flag-model"]
+    proc = subprocess.Popen([sys.executable, "-m", "llmaz_serverless", *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        wait_for_port(port, 20, proc)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/completions",
+            data=json.dumps({"model": "flag-model", "prompt": "p"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        statuses = []
+        for _ in range(2):
+            try:
+                with urllib.request.urlopen(request, timeout=5) as resp:
+                    statuses.append(resp.status)
+            except urllib.error.HTTPError as err:
+                statuses.append(err.code)
+        # failStatus from the file; failFirst 1 from env over the file's 2; the flag's model answers.
+        assert statuses == [503, 200]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
