@@ -21,11 +21,10 @@ import yaml
 from helmrender import RELEASE, render
 
 from llmaz_serverless.config import load_runtime_config
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.gateway.server import GatewayServer
 from llmaz_serverless.gateway.settings import GatewaySettings
-from llmaz_serverless.localserver import NatsServer
-from llmaz_serverless.worker.testing import running_worker, wait_until_async
+from llmaz_serverless_testing.appservers import EmulatorServer, GatewayServer
+from llmaz_serverless_testing.servers import NatsServer
+from llmaz_serverless_testing.worker import running_worker, wait_until_async
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +75,7 @@ async def test_rendered_nats_wiring_queues_wakes_and_drains_through_the_real_gat
     assert set(triggers) == {f"{RELEASE}-batch/queue", f"{RELEASE}-llmaz-serverless-worker/queue-batch"}
     doc = out.runtime()
     doc["redis"]["url"] = redis_url
-    doc["worker"]["nats"]["url"] = monitored_nats.url
+    doc["queue"]["nats"]["url"] = monitored_nats.url
     doc["worker"]["metricsPort"] = 0
     with EmulatorServer(model=SERVED, ttft=0, itl=0) as sim:
         for m in doc["models"]:

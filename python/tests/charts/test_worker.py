@@ -64,7 +64,7 @@ def test_redis_address_comes_from_the_url_or_the_override_when_set() -> None:
 def test_worker_stays_up_while_webhook_notifications_wait_in_the_outbox() -> None:
     out = render("ci/05-async-queue-values.yaml")
     triggers = {t["name"]: t["metadata"] for t in out.get("ScaledObject", NAME)["spec"]["triggers"]}
-    runtime = out.runtime()["worker"]
+    runtime = out.runtime()["queue"]
     assert (
         triggers["notify-queue"]["stream"] == triggers["notify-inflight"]["stream"] == runtime["notifyStream"]
     )
@@ -75,10 +75,10 @@ def test_worker_stays_up_while_webhook_notifications_wait_in_the_outbox() -> Non
 def test_gateway_accepts_async_jobs_only_for_models_whose_stream_is_watched() -> None:
     out = render("ci/05-async-queue-values.yaml")
     runtime = out.runtime()
-    async_models = runtime["worker"]["models"]
+    async_models = runtime["queue"]["models"]
     watched = {t["metadata"]["stream"] for t in out.get("ScaledObject", NAME)["spec"]["triggers"]}
     assert async_models == ["batch-model"]
-    assert {f"{runtime['worker']['streamPrefix']}{m}" for m in async_models} <= watched
+    assert {f"{runtime['queue']['streamPrefix']}{m}" for m in async_models} <= watched
     served = {m["name"] for m in runtime["models"]}
     assert set(async_models) < served, "the non-async model must not be accepted on the async path"
 

@@ -60,13 +60,12 @@ def _runtime(redis_url: str, upstream: str, store: Path) -> dict:
         "redis": {"url": redis_url},
         "gateway": {"host": "127.0.0.1", "port": 0, "shutdownDelay": 0, "shutdownTimeout": 5,
                     "accessLog": False},
-        "worker": {
+        "queue": {
             "objectStore": {"type": "filesystem", "root": str(store)},
             # Generated webhook URLs name arbitrary hosts: record them, never call them.
             "notifications": {"enabled": False},
-            "metricsPort": 0,
-            "drainTimeout": "2s",
         },
+        "worker": {"metricsPort": 0, "drainTimeout": "2s"},
         "events": {"rules": [{"name": "every-event", "matchAll": True,
                               "actions": [{"prewarm": {"models": ["m"], "window": "1m"}}]}]},
     }  # fmt: skip

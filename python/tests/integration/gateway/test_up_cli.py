@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 import yaml
 
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -45,8 +45,8 @@ def _config(redis_port: int, a_port: int, b_port: int, gw_port: int, worker_port
         ],
         "redis": {"url": f"redis://127.0.0.1:{redis_port}/0"},
         "gateway": {"host": "127.0.0.1", "port": gw_port, "shutdownDelay": 0},
-        "worker": {"metricsHost": "127.0.0.1", "metricsPort": worker_port, "drainTimeout": "5s",
-                   "notifications": {"enabled": False}},
+        "worker": {"metricsHost": "127.0.0.1", "metricsPort": worker_port, "drainTimeout": "5s"},
+        "queue": {"notifications": {"enabled": False}},
         "events": {"rules": [{"name": "opened", "pattern": {"type": ["com.example.opened"]},
                               "actions": [{"prewarm": {"models": ["big"], "window": "5m"}}]}]},
         "emulator": {"defaults": {"ttft": "1ms", "itl": "1ms"}, "models": {"big": {"startupDelay": "300ms"}}},
