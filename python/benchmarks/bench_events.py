@@ -27,7 +27,7 @@ from llmaz_serverless.events.metrics import EventMetrics
 from llmaz_serverless.events.rules import EventRule, RuleSet
 from llmaz_serverless.events.settings import EventsSettings
 from llmaz_serverless.gateway.events_api import EventsApi, lifecycle
-from llmaz_serverless.localserver import RedisServer, free_port
+from llmaz_serverless.launcher import RedisServer, free_port
 
 
 def _rule(i: int) -> dict:

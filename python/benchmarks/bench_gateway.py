@@ -56,7 +56,7 @@ import yaml
 from hits_under_load import HitsUnderLoad, cached_bodies, hit_bodies, host_cpu_ticks, steal_share
 
 from llmaz_serverless.gateway.settings import UpstreamSettings
-from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
+from llmaz_serverless.launcher import RedisServer, free_port, wait_for_port
 
 TARGETS = {"added_p99_ms": 1.5, "ratio_p99": 1.05, "hit_p99_ms": 5.0}
 

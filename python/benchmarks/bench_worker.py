@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from llmaz_serverless.localserver import RedisServer, free_port, wait_for_port
-from llmaz_serverless.worker.testing import Client, runtime_config, write_runtime_config
+from llmaz_serverless.launcher import RedisServer, free_port, wait_for_port
+from llmaz_serverless_testing.worker import Client, runtime_config, write_runtime_config
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "benchmark"}], "max_tokens": 1}
 

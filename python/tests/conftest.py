@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from llmaz_serverless.localserver import NatsServer, RedisServer
+from llmaz_serverless.launcher import RedisServer
 from llmaz_serverless.toolpaths import repo_root
+from llmaz_serverless_testing.servers import NatsServer
 
 
 @pytest.fixture(scope="session")

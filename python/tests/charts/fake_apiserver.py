@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 
 CLUSTER_SCOPED = {
     "OpenModel",

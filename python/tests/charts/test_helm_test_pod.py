@@ -20,8 +20,8 @@ import yaml
 from helmrender import NAMESPACE, RELEASE, Rendered, render
 
 from llmaz_serverless.config import load_runtime_config
-from llmaz_serverless.gateway.server import GatewayServer
 from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless_testing.appservers import GatewayServer
 
 CI = "ci/05-async-queue-values.yaml"
 GATEWAY = f"{RELEASE}-llmaz-serverless-gateway"

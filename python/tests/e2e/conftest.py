@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from llmaz_serverless.e2e.cluster import Cluster, local_kubeconfig, open_cluster
-from llmaz_serverless.e2e.names import InstallNames, install_names
-from llmaz_serverless.e2e.plan import NAMESPACE, install_plan
-from llmaz_serverless.e2e.prereqs import missing_prerequisites, opted_in, provider
-from llmaz_serverless.e2e.wait import wait_until
 from llmaz_serverless.toolpaths import find_tool, repo_root
+from llmaz_serverless_testing.e2e.cluster import Cluster, local_kubeconfig, open_cluster
+from llmaz_serverless_testing.e2e.names import InstallNames, install_names
+from llmaz_serverless_testing.e2e.plan import NAMESPACE, install_plan
+from llmaz_serverless_testing.e2e.prereqs import missing_prerequisites, opted_in, provider
+from llmaz_serverless_testing.e2e.wait import wait_until
 
 PROVIDER = provider()
 SKIP_REASON = missing_prerequisites(kubeconfig=local_kubeconfig() if PROVIDER == "local" else None)

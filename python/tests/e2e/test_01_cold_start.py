@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from llmaz_serverless.e2e.cluster import WARMED_CONDITION, condition_time
-from llmaz_serverless.e2e.wait import wait_until
 from llmaz_serverless.warmup.timeline import TIMELINE_REASON
+from llmaz_serverless_testing.e2e.cluster import WARMED_CONDITION, condition_time
+from llmaz_serverless_testing.e2e.wait import wait_until
 
 
 def test_model_starts_at_zero_replicas(cluster, names):

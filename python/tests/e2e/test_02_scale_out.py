@@ -11,9 +11,9 @@ import concurrent.futures
 
 import httpx
 
-from llmaz_serverless.e2e.cluster import hpa_metric_readings, hpa_rescale_reasons
-from llmaz_serverless.e2e.names import subchart_values
-from llmaz_serverless.e2e.wait import wait_until
+from llmaz_serverless_testing.e2e.cluster import hpa_metric_readings, hpa_rescale_reasons
+from llmaz_serverless_testing.e2e.names import subchart_values
+from llmaz_serverless_testing.e2e.wait import wait_until
 
 CLIENTS = 4
 REQUESTS = 32

@@ -1,7 +1,7 @@
 """After idle the model returns to zero within cooldown + polling tolerance."""
 
-from llmaz_serverless.e2e.names import subchart_values
-from llmaz_serverless.e2e.wait import wait_until
+from llmaz_serverless_testing.e2e.names import subchart_values
+from llmaz_serverless_testing.e2e.wait import wait_until
 
 
 def test_model_returns_to_zero_after_idle(cluster, names, profile):

@@ -2,7 +2,7 @@
 
 import httpx
 
-from llmaz_serverless.e2e.wait import wait_until
+from llmaz_serverless_testing.e2e.wait import wait_until
 
 RECEIVER = "http://webhook-receiver.llmaz-serverless.svc:8090/hook"
 

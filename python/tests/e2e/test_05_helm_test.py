@@ -1,6 +1,6 @@
 """The chart's own `helm test` hooks pass against the installed release."""
 
-from llmaz_serverless.e2e.plan import NAMESPACE, RELEASE
+from llmaz_serverless_testing.e2e.plan import NAMESPACE, RELEASE
 
 
 def test_helm_test_passes(cluster):

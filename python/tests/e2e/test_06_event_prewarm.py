@@ -4,7 +4,7 @@ import uuid
 
 import httpx
 
-from llmaz_serverless.e2e.wait import wait_until
+from llmaz_serverless_testing.e2e.wait import wait_until
 
 
 def test_session_event_prewarms_the_model_from_zero(cluster, names, gateway_url, ledger):

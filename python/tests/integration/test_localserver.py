@@ -1,6 +1,7 @@
 import redis
 
-from llmaz_serverless.localserver import PrometheusServer, RedisServer
+from llmaz_serverless.launcher import RedisServer
+from llmaz_serverless_testing.servers import PrometheusServer
 
 
 def test_redis_server_starts_answers_and_cleans_up():

@@ -42,6 +42,18 @@ def _header(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+# The emulated model's flags of a --local run: LocalModelOptions field, type, metavar, help. One
+# table serves both the parser (`--sim-<field>`, default from LocalModelOptions) and
+# options_from_args, so a new field is added in one place.
+_SIM_FLAGS: tuple[tuple[str, type, str | None, str], ...] = (
+    ("startup_delay", float, "SECONDS", "emulated model load time at each scale-up from zero"),
+    ("idle", float, "SECONDS", "idle time after which the emulated model drops to zero replicas"),
+    ("fail_rate", float, None, "injected failure fraction"),
+    ("max_replicas", int, None, "most emulated replicas (1: the emulator's own 0/1 scale to zero)"),
+    ("target_concurrency", float, None, "requests in flight per emulated replica before another is added"),
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "loadtest",
@@ -51,6 +63,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "requests.csv, replicas.csv, run.json and the report. Scenarios: "
         + "; ".join(f"{s.name}: {s.description}" for s in catalog.SCENARIOS.values()),
     )
+    _add_run_flags(p)
+    _add_request_flags(p.add_argument_group("what is sent"))
+    # Replays a trace open loop instead of a scenario's users (--scenario is then ignored).
+    add_trace_flags(p)
+    _add_replica_flags(p.add_argument_group("replica sampling"))
+    _add_local_flags(p.add_argument_group("local stack (--local)"))
+    o = p.add_argument_group("output")
+    o.add_argument("--no-report", action="store_true", help="write the run data only")
+    o.add_argument("--thresholds", type=Path, help="thresholds file (default: loadtest/thresholds.yaml)")
+    o.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=run_command)
+
+
+def _add_run_flags(p: argparse.ArgumentParser) -> None:
+    """Where the load goes, which scenario, and where the run directory is written."""
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "--local",
@@ -71,7 +98,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="hard bound on the load's duration (default: the scenario's length + 5 s)",
     )
-    g = p.add_argument_group("what is sent")
+
+
+def _add_request_flags(g: argparse._ArgumentGroup) -> None:
+    """The request profile: model, API, lengths, rate, headers, shape parameters."""
     g.add_argument("--model", help="OpenAI model id (default: the local emulator's, emulated-llm)")
     g.add_argument("--api", choices=["chat", "completions", "mixed", "async"])
     g.add_argument(
@@ -107,9 +137,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override a shape parameter (repeatable), e.g. idle=360",
     )
     g.add_argument("--seed", type=int)
-    # Replays a trace open loop instead of a scenario's users (--scenario is then ignored).
-    add_trace_flags(p)
-    r = p.add_argument_group("replica sampling")
+
+
+def _add_replica_flags(r: argparse._ArgumentGroup) -> None:
+    """Where replica counts are sampled from during the run."""
     r.add_argument(
         "--replicas-from", choices=["auto", "state", "prometheus", "kubernetes", "none"], default="auto"
     )
@@ -125,43 +156,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--playground", help="llmaz Playground of the model (default: the model name)")
     r.add_argument("--namespace", default="default")
     r.add_argument("--kubeconfig")
-    lo = p.add_argument_group("local stack (--local)")
+
+
+def _add_local_flags(lo: argparse._ArgumentGroup) -> None:
+    """The emulated model of --local: one `--sim-*` flag per _SIM_FLAGS row."""
     defaults = LocalModelOptions()
-    lo.add_argument(
-        "--sim-startup-delay",
-        type=float,
-        default=defaults.startup_delay,
-        metavar="SECONDS",
-        help="emulated model load time at each scale-up from zero",
-    )
-    lo.add_argument(
-        "--sim-idle",
-        type=float,
-        default=defaults.idle,
-        metavar="SECONDS",
-        help="idle time after which the emulated model drops to zero replicas",
-    )
-    lo.add_argument(
-        "--sim-fail-rate", type=float, default=defaults.fail_rate, help="injected failure fraction"
-    )
-    lo.add_argument(
-        "--sim-max-replicas",
-        type=int,
-        default=defaults.max_replicas,
-        help="most emulated replicas (1: the emulator's own 0/1 scale to zero)",
-    )
-    lo.add_argument(
-        "--sim-target-concurrency",
-        type=float,
-        default=defaults.target_concurrency,
-        help="requests in flight per emulated replica before another is added",
-    )
+    for name, kind, metavar, text in _SIM_FLAGS:
+        lo.add_argument(
+            "--sim-" + name.replace("_", "-"),
+            type=kind,
+            default=getattr(defaults, name),
+            metavar=metavar,
+            help=text,
+        )
     lo.add_argument("--no-gateway", action="store_true", help="send the load to the emulator directly")
-    o = p.add_argument_group("output")
-    o.add_argument("--no-report", action="store_true", help="write the run data only")
-    o.add_argument("--thresholds", type=Path, help="thresholds file (default: loadtest/thresholds.yaml)")
-    o.add_argument("--quiet", action="store_true", help="no progress display")
-    p.set_defaults(func=run_command)
 
 
 def options_from_args(args: argparse.Namespace) -> RunOptions:
@@ -190,13 +198,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         playground=args.playground,
         namespace=args.namespace,
         kubeconfig=args.kubeconfig,
-        local_model=LocalModelOptions(
-            startup_delay=args.sim_startup_delay,
-            idle=args.sim_idle,
-            fail_rate=args.sim_fail_rate,
-            max_replicas=args.sim_max_replicas,
-            target_concurrency=args.sim_target_concurrency,
-        ),
+        local_model=LocalModelOptions(**{name: getattr(args, "sim_" + name) for name, *_ in _SIM_FLAGS}),
         use_gateway=not args.no_gateway,
         report=not args.no_report,
         thresholds=args.thresholds,
@@ -220,10 +222,14 @@ def run_command(args: argparse.Namespace) -> int:
             report = write_report(result.run_dir, thresholds=opts.thresholds)
             result.report_files = report.files
             result.failed_checks = [f"{c.key} {c.bound} {c.limit:g}: {c.value}" for c in report.failed_checks]
-    except (ValueError, ValidationError, LengthSpecError, ThresholdsError, FileExistsError) as err:
-        print(f"loadtest: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except ServerNotInstalledError as err:
+    except (
+        ValueError,
+        ValidationError,
+        LengthSpecError,
+        ThresholdsError,
+        FileExistsError,
+        ServerNotInstalledError,
+    ) as err:
         print(f"loadtest: {err}", file=sys.stderr)
         return EXIT_USAGE
     print(f"run directory: {result.run_dir}")

@@ -128,6 +128,21 @@ def check_scaled_object(body: dict[str, Any]) -> list[Explanation]:
     spec = body.get("spec")
     if not isinstance(spec, dict):
         return []
+    triggers = _items(spec, "triggers")
+    out = _check_replica_bounds(spec)
+    trigger_problems, names = _check_triggers(triggers)
+    out += trigger_problems
+    modifiers = _mapping(_mapping(spec, "advanced"), "scalingModifiers")
+    if modifiers:
+        out += _check_modifiers(modifiers, names)
+    fallback = spec.get("fallback")
+    if isinstance(fallback, dict):
+        out += _check_fallback(modifiers, triggers)
+    return out
+
+
+def _check_replica_bounds(spec: dict[str, Any]) -> list[Explanation]:
+    """minReplicaCount, maxReplicaCount and idleReplicaCount as KEDA compares them."""
     out: list[Explanation] = []
     min_set = _int(spec.get("minReplicaCount"))
     max_set = _int(spec.get("maxReplicaCount"))
@@ -159,8 +174,12 @@ def check_scaled_object(body: dict[str, Any]) -> list[Explanation]:
                 fix,
             )
         )
+    return out
 
-    triggers = _items(spec, "triggers")
+
+def _check_triggers(triggers: list[Any]) -> tuple[list[Explanation], dict[str, int]]:
+    """Trigger names and cached metrics: the problems, and each name's first index."""
+    out: list[Explanation] = []
     names: dict[str, int] = {}
     for i, trigger in enumerate(triggers):
         if not isinstance(trigger, dict):
@@ -186,64 +205,67 @@ def check_scaled_object(body: dict[str, Any]) -> list[Explanation]:
                     "remove useCachedMetrics",
                 )
             )
+    return out, names
 
-    advanced = _mapping(spec, "advanced")
-    modifiers = _mapping(advanced, "scalingModifiers")
+
+def _check_modifiers(modifiers: dict[str, Any], names: dict[str, int]) -> list[Explanation]:
+    """scalingModifiers: a formula over trigger names, and a target."""
+    out: list[Explanation] = []
+    formula = modifiers.get("formula")
+    base = ("spec", "advanced", "scalingModifiers")
+    if not formula:
+        out.append(Explanation((*base, "formula"), "is required when scalingModifiers is set", None, None))
+    else:
+        for word in sorted(set(_IDENT.findall(str(formula))) - _FORMULA_WORDS):
+            if word not in names:
+                guess = did_you_mean(word, names)
+                fix = f"did you mean `{guess}`?" if guess else f"use trigger names: {', '.join(names)}"
+                hyphenated = [n for n in names if "-" in n and word in n.split("-")]
+                if hyphenated:
+                    fix = (
+                        f"`{hyphenated[0]}` contains '-', which a formula reads as subtraction; "
+                        "rename the trigger without '-'"
+                    )
+                out.append(
+                    Explanation(
+                        (*base, "formula"), f"names `{word}`, which is no trigger", show(formula), fix
+                    )
+                )
+    if not modifiers.get("target"):
+        out.append(Explanation((*base, "target"), "is required when scalingModifiers is set", None, None))
+    return out
+
+
+def _check_fallback(modifiers: dict[str, Any], triggers: list[Any]) -> list[Explanation]:
+    """spec.fallback needs an AverageValue metric to scale from."""
+    out: list[Explanation] = []
     if modifiers:
-        formula = modifiers.get("formula")
-        base = ("spec", "advanced", "scalingModifiers")
-        if not formula:
+        if modifiers.get("metricType") == "Value":
             out.append(
-                Explanation((*base, "formula"), "is required when scalingModifiers is set", None, None)
+                Explanation(
+                    ("spec", "fallback"),
+                    "needs scalingModifiers.metricType AverageValue",
+                    "Value",
+                    "set metricType: AverageValue or drop the fallback",
+                )
             )
-        else:
-            for word in sorted(set(_IDENT.findall(str(formula))) - _FORMULA_WORDS):
-                if word not in names:
-                    guess = did_you_mean(word, names)
-                    fix = f"did you mean `{guess}`?" if guess else f"use trigger names: {', '.join(names)}"
-                    hyphenated = [n for n in names if "-" in n and word in n.split("-")]
-                    if hyphenated:
-                        fix = (
-                            f"`{hyphenated[0]}` contains '-', which a formula reads as subtraction; "
-                            "rename the trigger without '-'"
-                        )
-                    out.append(
-                        Explanation(
-                            (*base, "formula"), f"names `{word}`, which is no trigger", show(formula), fix
-                        )
-                    )
-        if not modifiers.get("target"):
-            out.append(Explanation((*base, "target"), "is required when scalingModifiers is set", None, None))
-
-    fallback = spec.get("fallback")
-    if isinstance(fallback, dict):
-        if modifiers:
-            if modifiers.get("metricType") == "Value":
-                out.append(
-                    Explanation(
-                        ("spec", "fallback"),
-                        "needs scalingModifiers.metricType AverageValue",
-                        "Value",
-                        "set metricType: AverageValue or drop the fallback",
-                    )
+    else:
+        usable = [
+            t
+            for t in triggers
+            if isinstance(t, dict)
+            and t.get("type") not in ("cpu", "memory")
+            and t.get("metricType", "AverageValue") in ("AverageValue", "", None)
+        ]
+        if not usable:
+            out.append(
+                Explanation(
+                    ("spec", "fallback"),
+                    "needs at least one trigger (not cpu/memory) with metricType AverageValue",
+                    None,
+                    "set metricType: AverageValue on a trigger or drop the fallback",
                 )
-        else:
-            usable = [
-                t
-                for t in triggers
-                if isinstance(t, dict)
-                and t.get("type") not in ("cpu", "memory")
-                and t.get("metricType", "AverageValue") in ("AverageValue", "", None)
-            ]
-            if not usable:
-                out.append(
-                    Explanation(
-                        ("spec", "fallback"),
-                        "needs at least one trigger (not cpu/memory) with metricType AverageValue",
-                        None,
-                        "set metricType: AverageValue on a trigger or drop the fallback",
-                    )
-                )
+            )
     return out
 
 
@@ -270,6 +292,9 @@ def check_each(obj: RenderedObject) -> list[Explanation]:
     return out
 
 
+# Long on purpose: one pass over the manifest fills the cross-object indexes (scale targets,
+# scaled Playgrounds) while it checks each object against the sets built before it; split up,
+# every piece would take the same five sets and the namespace default as arguments.
 def check_across(objects: list[RenderedObject], default_namespace: str) -> list[Finding]:
     """Rules that need the whole manifest."""
     findings: list[Finding] = []

@@ -68,8 +68,26 @@ def _where_rows(meta: dict[str, Any]) -> list[list[str]]:
 
 
 def build_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Block]:
+    """The report's sections in reading order: what ran, where and how, then what it measured."""
+    return [
+        *_intro_blocks(run, summary),
+        *_where_blocks(run.meta),
+        *_profile_blocks(run),
+        *_summary_blocks(run, summary, checks),
+        *_scale_up_blocks(run, summary),
+        *_error_blocks(run, summary),
+        Block("heading", "Plots"),
+        *(block for name, (title, _fn) in PLOTS.items() for block in _plot_blocks(name, title)),
+    ]
+
+
+def _plot_blocks(name: str, title: str) -> list[Block]:
+    return [Block("heading", title, level=3), Block("image", text=title, image=name)]
+
+
+def _intro_blocks(run: RunData, summary: Summary) -> list[Block]:
+    """Title, the run's window and size, and what a local run's numbers are (not) good for."""
     meta = run.meta
-    m = summary.metrics
     start, end = run.window
     scenario = meta.get("scenario") or run.schedule.get("kind") or run.path.name
     blocks = [
@@ -77,7 +95,7 @@ def build_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Bl
         Block(
             "para",
             f"Run `{meta.get('run_id', run.path.name)}`: {_when(start)} to {_when(end)} "
-            f"({end - start:.1f} s of load, {m['requests']} requests). "
+            f"({end - start:.1f} s of load, {summary.metrics['requests']} requests). "
             "Every number below is computed from `requests.csv` and `replicas.csv` in the run directory; "
             "see docs/reading-reports.md for how to read each part.",
         ),
@@ -92,7 +110,12 @@ def build_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Bl
                 "loopback, useful for the shape of the curves and for regressions, not as GPU numbers.",
             )
         )
-    blocks += [
+    return blocks
+
+
+def _where_blocks(meta: dict[str, Any]) -> list[Block]:
+    """Machine, versions, and the command lines that reproduce the run."""
+    blocks = [
         Block("heading", "Where it ran"),
         Block("table", header=["", ""], rows=_where_rows(meta)),
         Block("heading", "Versions"),
@@ -110,27 +133,39 @@ def build_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Bl
             Block("para", "which ran locust as:"),
             Block("code", relative_command(meta, "locust_command")),
         ]
-    profile = meta.get("profile") or {}
-    if profile:
-        blocks += [
-            Block("heading", "What was sent"),
-            Block(
-                "table",
-                header=["setting", "value"],
-                rows=[
-                    ["model", str(profile.get("model"))],
-                    ["API", f"{profile.get('api')}, stream={profile.get('stream')}"],
-                    ["prompt tokens", f"`{profile.get('prompt_tokens')}`"],
-                    ["output tokens", f"`{profile.get('output_tokens')}`"],
-                    ["pace per user", f"{profile.get('user_rps')} req/s"],
-                    [
-                        "traffic shape",
-                        f"{run.schedule.get('kind', profile.get('shape'))} {run.schedule.get('params', '')}",
-                    ],
+    return blocks
+
+
+def _profile_blocks(run: RunData) -> list[Block]:
+    """What each simulated user sent; nothing when run.json has no profile."""
+    profile = run.meta.get("profile") or {}
+    if not profile:
+        return []
+    return [
+        Block("heading", "What was sent"),
+        Block(
+            "table",
+            header=["setting", "value"],
+            rows=[
+                ["model", str(profile.get("model"))],
+                ["API", f"{profile.get('api')}, stream={profile.get('stream')}"],
+                ["prompt tokens", f"`{profile.get('prompt_tokens')}`"],
+                ["output tokens", f"`{profile.get('output_tokens')}`"],
+                ["pace per user", f"{profile.get('user_rps')} req/s"],
+                [
+                    "traffic shape",
+                    f"{run.schedule.get('kind', profile.get('shape'))} {run.schedule.get('params', '')}",
                 ],
-            ),
-        ]
-    blocks += [
+            ],
+        ),
+    ]
+
+
+def _summary_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Block]:
+    """The metrics table, the cost line, and the thresholds when any were checked."""
+    m = summary.metrics
+    start, end = run.window
+    blocks = [
         Block("heading", "Summary"),
         Block(
             "table",
@@ -160,53 +195,60 @@ def build_blocks(run: RunData, summary: Summary, checks: list[Check]) -> list[Bl
                 rows=[[f"`{c.key}`", c.bound, f"{c.limit:g}", fmt(c.key, c.value), c.status] for c in checks],
             ),
         ]
-    blocks.append(Block("heading", "Scale-ups from zero"))
-    if summary.events:
-        blocks.append(
-            Block(
-                "table",
-                header=[
-                    "#",
-                    "model",
-                    "began after (s)",
-                    "first ready (s)",
-                    "requests waiting",
-                    "longest wait (s)",
-                ],
-                rows=[
-                    [
-                        str(i + 1),
-                        e.model,
-                        f"{e.began - start:.2f}",
-                        f"{e.first_ready - start:.2f}",
-                        str(len(e.request_ids)),
-                        f"{e.max_wait_s:.3f}",
-                    ]
-                    for i, e in enumerate(summary.events)
-                ],
-            )
-        )
-    else:
-        blocks.append(Block("para", "None observed in the replica samples."))
-    blocks.append(Block("heading", "Errors"))
-    if summary.errors_by_kind:
-        examples: dict[str, str] = {}
-        for r in run.records:
-            if r.outcome != "ok":
-                examples.setdefault(r.error or "unknown", r.error_detail)
-        blocks.append(
-            Block(
-                "table",
-                header=["kind", "count", "example"],
-                rows=[
-                    [k, str(v), (examples.get(k) or "").replace("|", "/").replace("\n", " ")[:120]]
-                    for k, v in summary.errors_by_kind.items()
-                ],
-            )
-        )
-    else:
-        blocks.append(Block("para", "No request failed."))
-    blocks.append(Block("heading", "Plots"))
-    for name, (title, _fn) in PLOTS.items():
-        blocks += [Block("heading", title, level=3), Block("image", text=title, image=name)]
     return blocks
+
+
+def _scale_up_blocks(run: RunData, summary: Summary) -> list[Block]:
+    """One row per scale-up from zero seen in the replica samples."""
+    start = run.window[0]
+    if not summary.events:
+        return [
+            Block("heading", "Scale-ups from zero"),
+            Block("para", "None observed in the replica samples."),
+        ]
+    return [
+        Block("heading", "Scale-ups from zero"),
+        Block(
+            "table",
+            header=[
+                "#",
+                "model",
+                "began after (s)",
+                "first ready (s)",
+                "requests waiting",
+                "longest wait (s)",
+            ],
+            rows=[
+                [
+                    str(i + 1),
+                    e.model,
+                    f"{e.began - start:.2f}",
+                    f"{e.first_ready - start:.2f}",
+                    str(len(e.request_ids)),
+                    f"{e.max_wait_s:.3f}",
+                ]
+                for i, e in enumerate(summary.events)
+            ],
+        ),
+    ]
+
+
+def _error_blocks(run: RunData, summary: Summary) -> list[Block]:
+    """Failed requests by kind, each with the first example's detail."""
+    if not summary.errors_by_kind:
+        return [Block("heading", "Errors"), Block("para", "No request failed.")]
+    examples: dict[str, str] = {}
+    for r in run.records:
+        if r.outcome != "ok":
+            examples.setdefault(r.error or "unknown", r.error_detail)
+    return [
+        Block("heading", "Errors"),
+        Block(
+            "table",
+            header=["kind", "count", "example"],
+            rows=[
+                [k, str(v), (examples.get(k) or "").replace("|", "/").replace("\n", " ")[:120]]
+                for k, v in summary.errors_by_kind.items()
+            ],
+        ),
+    ]

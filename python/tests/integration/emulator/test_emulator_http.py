@@ -7,7 +7,7 @@ import time
 import aiohttp
 import pytest
 
-from llmaz_serverless.emulator import EmulatorServer
+from llmaz_serverless_testing.appservers import EmulatorServer
 
 pytestmark = pytest.mark.integration
 

@@ -47,7 +47,7 @@ from llmaz_serverless.gateway.upstream import (
     UpstreamProtocolError,
     UpstreamResponse,
 )
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

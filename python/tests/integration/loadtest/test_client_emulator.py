@@ -8,12 +8,12 @@ import uuid
 import pytest
 import requests
 
-from llmaz_serverless.emulator import EmulatorServer
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.loadtest.client import send
 from llmaz_serverless.loadtest.localstack import LocalModelOptions
 from llmaz_serverless.loadtest.prompts import prompt_text, request_body
 from llmaz_serverless.loadtest.records import RequestRecord
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless_testing.appservers import EmulatorServer
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.loadtest.replicas import KubernetesSource, ModelRef
-from llmaz_serverless.localserver import free_port
 
 pytestmark = pytest.mark.integration
 

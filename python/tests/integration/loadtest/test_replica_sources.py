@@ -9,10 +9,11 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
-from llmaz_serverless.emulator import EmulatorServer
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.loadtest.records import read_replicas
 from llmaz_serverless.loadtest.replicas import ModelRef, PrometheusSource, ReplicaSampler, StateUrlSource
-from llmaz_serverless.localserver import PrometheusServer, free_port
+from llmaz_serverless_testing.appservers import EmulatorServer
+from llmaz_serverless_testing.servers import PrometheusServer
 
 pytestmark = pytest.mark.integration
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 import requests
 
+from llmaz_serverless.launcher import free_port, wait_for_port
 from llmaz_serverless.loadtest.client import send
 from llmaz_serverless.loadtest.prompts import request_body
 from llmaz_serverless.loadtest.records import RequestRecord
 from llmaz_serverless.loadtest.scaler import STATE_PATH
-from llmaz_serverless.localserver import free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 

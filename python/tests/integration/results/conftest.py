@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from llmaz_serverless.worker.testing import MOTO_ENV, MotoS3Server
+from llmaz_serverless_testing.worker import MOTO_ENV, MotoS3Server
 
 
 @pytest.fixture(scope="module")

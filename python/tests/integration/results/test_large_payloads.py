@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.worker.testing import Client, running_worker, runtime_config
+from llmaz_serverless_testing.appservers import EmulatorServer
+from llmaz_serverless_testing.worker import Client, running_worker, runtime_config
 
 pytestmark = pytest.mark.integration
 

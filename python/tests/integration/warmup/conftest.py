@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from llmaz_serverless.localserver import free_port, wait_for_port
+from llmaz_serverless.launcher import free_port, wait_for_port
 
 MODEL = "llama-3-8b"
 

@@ -27,10 +27,10 @@ import yaml
 from aiohttp import web
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.warmup.operator import run_controller
 from llmaz_serverless.warmup.pods import GATE_CONDITION
-from llmaz_serverless.warmup.testing import apply_status_patch, make_playground, make_pod
+from llmaz_serverless_testing.warmup import apply_status_patch, make_playground, make_pod
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.worker.testing import WebhookReceiver, runtime_config
+from llmaz_serverless_testing.appservers import EmulatorServer
+from llmaz_serverless_testing.worker import WebhookReceiver, runtime_config
 
 SECRET = b"tenant-default-secret"
 

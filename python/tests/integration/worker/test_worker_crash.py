@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from llmaz_serverless.emulator import EmulatorServer
-from llmaz_serverless.worker.testing import (
+from llmaz_serverless_testing.appservers import EmulatorServer
+from llmaz_serverless_testing.worker import (
     Client,
     WebhookReceiver,
     start_worker_process,

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from llmaz_serverless.e2e.cluster import hpa_metric_readings, hpa_rescale_reasons, quantity
+from llmaz_serverless_testing.e2e.cluster import hpa_metric_readings, hpa_rescale_reasons, quantity
 
 
 class FakeCluster:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from llmaz_serverless.e2e import plan
 from llmaz_serverless.toolpaths import ToolMissingError, find_tool, repo_root
+from llmaz_serverless_testing.e2e import plan
 
 UP = plan.upstream_module()
 COMPONENTS = ("keda", "http-add-on", "lws", "llmaz")

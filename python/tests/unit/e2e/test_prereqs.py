@@ -2,7 +2,7 @@ import os
 import stat
 from pathlib import Path
 
-from llmaz_serverless.e2e.prereqs import E2E_ENV, missing_prerequisites
+from llmaz_serverless_testing.e2e.prereqs import E2E_ENV, missing_prerequisites
 
 
 def test_reason_names_make_e2e_when_not_opted_in():

@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from llmaz_serverless.e2e.wait import WaitTimeoutError, wait_until
+from llmaz_serverless_testing.e2e.wait import WaitTimeoutError, wait_until
 
 
 class FakeClock:

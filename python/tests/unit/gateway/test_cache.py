@@ -97,7 +97,7 @@ async def test_entry_over_max_size_not_stored(redis_url):
 
 
 async def test_redis_down_is_a_counted_miss_not_an_error():
-    from llmaz_serverless.localserver import free_port
+    from llmaz_serverless.launcher import free_port
 
     client = aioredis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
     errors = Counter("errs", "x", registry=CollectorRegistry())

@@ -7,8 +7,9 @@ import pytest
 import uvloop
 
 from llmaz_serverless.config import RuntimeConfig
-from llmaz_serverless.gateway.server import GatewayServer, loop_factory
+from llmaz_serverless.gateway.server import loop_factory
 from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless_testing.appservers import GatewayServer
 
 
 def _loop_type(settings: GatewaySettings) -> type:

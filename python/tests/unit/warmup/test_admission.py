@@ -10,7 +10,7 @@ from llmaz_serverless.warmup.admission import (
     register,
 )
 from llmaz_serverless.warmup.pods import GATE_CONDITION
-from llmaz_serverless.warmup.testing import make_pod
+from llmaz_serverless_testing.warmup import make_pod
 
 GATE = {"conditionType": GATE_CONDITION}
 

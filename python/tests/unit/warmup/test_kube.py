@@ -21,7 +21,7 @@ from llmaz_serverless.warmup.kube import (
     event_body,
     object_reference,
 )
-from llmaz_serverless.warmup.testing import T0, make_playground, make_pod
+from llmaz_serverless_testing.warmup import T0, make_playground, make_pod
 
 
 def test_condition_patch_sets_one_condition_by_type():

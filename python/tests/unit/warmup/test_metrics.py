@@ -3,7 +3,7 @@
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 from llmaz_serverless.warmup.metrics import PHASES, WarmupMetrics, start_metrics_server
 
 

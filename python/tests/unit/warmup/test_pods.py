@@ -1,7 +1,7 @@
 import datetime as dt
 
 from llmaz_serverless.warmup import pods
-from llmaz_serverless.warmup.testing import T0, make_pod
+from llmaz_serverless_testing.warmup import T0, make_pod
 
 
 def test_leader_pod_maps_to_model_by_namespace_and_playground(config):

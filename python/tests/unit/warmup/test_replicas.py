@@ -4,7 +4,7 @@ import kopf
 
 from llmaz_serverless.warmup.pods import GATE_CONDITION
 from llmaz_serverless.warmup.replicas import register, warm_new_replica
-from llmaz_serverless.warmup.testing import make_pod
+from llmaz_serverless_testing.warmup import make_pod
 
 
 async def test_handler_hands_pod_events_to_gate_and_timeline(controller, api):

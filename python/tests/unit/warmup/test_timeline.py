@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from llmaz_serverless.warmup.testing import T0, make_playground, make_pod
+from llmaz_serverless_testing.warmup import T0, make_playground, make_pod
 
 
 def phase_sum(controller, phase: str, trigger: str = "from_zero") -> float | None:

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from llmaz_serverless.e2e.plan import CLUSTER_NAME, NAMESPACE, Step
 from llmaz_serverless.toolpaths import repo_root
+from llmaz_serverless_testing.e2e.plan import CLUSTER_NAME, NAMESPACE, Step
 
 WARMED_CONDITION = "serving.llmaz-serverless.io/warmed"
 

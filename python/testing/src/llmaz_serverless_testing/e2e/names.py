@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from llmaz_serverless.e2e.plan import NAMESPACE, RELEASE, values_file
 from llmaz_serverless.render.documents import RenderedObject, split_manifest
 from llmaz_serverless.render.helm import TemplateRequest, helm_template
 from llmaz_serverless.toolpaths import chart_dir
+from llmaz_serverless_testing.e2e.plan import NAMESPACE, RELEASE, values_file
 
 
 @dataclass(frozen=True)

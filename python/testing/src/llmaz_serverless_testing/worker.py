@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from llmaz_serverless.localserver import LocalServer
+from llmaz_serverless.launcher import LocalServer
 from llmaz_serverless.notify.signing import SIGNATURE_HEADER, verify
 
 
@@ -208,12 +208,12 @@ class Client:
 
     def __init__(self, document: dict[str, Any]) -> None:
         import redis.asyncio as aioredis
+        from llmaz_serverless.results.status import StatusStore
 
         from llmaz_serverless.config import RuntimeConfig
         from llmaz_serverless.queue import build_broker
         from llmaz_serverless.queue.submit import Submitter
         from llmaz_serverless.results.objects import build_object_store
-        from llmaz_serverless.results.status import StatusStore
         from llmaz_serverless.results.store import ResultStore
         from llmaz_serverless.worker.settings import load_settings
 
