@@ -49,6 +49,7 @@ from llmaz_serverless.loadtest.replicas import (
     KubernetesSource,
     ModelRef,
     PrometheusSource,
+    Reading,
     ReplicaSampler,
     ReplicaSource,
     StateUrlSource,
@@ -278,6 +279,16 @@ def new_run_dir(out: Path, scenario: str, name: str | None) -> Path:
     return run_dir
 
 
+def _replicas_text(latest: Reading | None) -> str:
+    """The progress line's replica count: `2`, `2 (ready 1)`, or `-` before the first sample."""
+    if latest is None:
+        return "-"
+    return f"{latest.replicas}" + (f" (ready {latest.ready})" if latest.ready is not None else "")
+
+
+# Long on purpose: one run's life in order (profile, run.json facts, local stack, sampler, locust)
+# inside one try/finally, so whatever was started is stopped and run.json is written even when a
+# step fails; the finally block needs every one of those handles.
 def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
     scenario: RunScenario = opts.scenario_override or catalog.get(opts.scenario)
     schedule = scenario.schedule(opts.shape_params)  # refuses unknown shape parameters up front
@@ -367,16 +378,7 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
                     break
                 elapsed = time.time() - _test_start(run_dir, started_wall)
                 at = schedule.at(elapsed)
-                latest = sampler.latest.get(profile.model)
-                replicas = (
-                    "-"
-                    if latest is None
-                    else (
-                        f"{latest.replicas}"
-                        + (f" (ready {latest.ready})" if latest.ready is not None else "")
-                    )
-                )
-                progress.tick(elapsed, at[0] if at else 0, replicas)
+                progress.tick(elapsed, at[0] if at else 0, _replicas_text(sampler.latest.get(profile.model)))
                 time.sleep(0.5)
             locust_exit = proc.wait()
             progress.done()

@@ -181,6 +181,8 @@ def _join(names: Iterable[str]) -> str:
     return ", ".join(names)
 
 
+# Long on purpose: one branch per JSON-schema keyword, each a few lines that turn that keyword's
+# error into a sentence and a fix; read as one table it shows which keywords have their own wording.
 def explain(error: ValidationError) -> list[Explanation]:
     """All explanations for one jsonschema error (an additionalProperties error can name several keys)."""
     path: Path = tuple(error.absolute_path)
