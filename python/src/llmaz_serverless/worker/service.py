@@ -93,6 +93,54 @@ class WorkerService:
             connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=4.0),
             timeout=aiohttp.ClientTimeout(total=None),
         )
+        job_lane, notify_lane = self._lanes(client, session)
+        broker, outbox = job_lane.broker, notify_lane.broker
+        runner = await self._serve_metrics() if s.metrics_port else None
+
+        fetching = asyncio.Event()  # cleared on stop: the fetch loops end, renewals go on
+        periodic: list[asyncio.Task[None]] = []
+        try:
+            await broker.start()
+            await outbox.start()
+            lanes = (job_lane, notify_lane)
+            fetchers = [asyncio.create_task(lane.fetch_loop(stop)) for lane in lanes]
+            periodic = [
+                asyncio.create_task(self._every(s.reclaim_interval, stop, self._reclaim(lanes))),
+                asyncio.create_task(self._every(max(0.1, q.claim_idle / 3), None, self._renew(lanes))),
+                asyncio.create_task(self._every(DEPTH_INTERVAL, stop, self._depth(broker))),
+                asyncio.create_task(self._every(MAINTAIN_INTERVAL, stop, self._maintain(broker, outbox))),
+            ]
+            fetching.set()
+            self.started.set()
+            log.info("worker %s serving %s via %s", self.consumer, sorted(self.models), q.broker)
+            await stop.wait()
+            log.info(
+                "worker %s stopping: draining %d job(s), %d notification(s) for up to %.0fs",
+                self.consumer,
+                job_lane.busy,
+                notify_lane.busy,
+                s.drain_timeout,
+            )
+            await asyncio.gather(*fetchers)
+            deadline = time.monotonic() + s.drain_timeout
+            returned = await job_lane.drain(s.drain_timeout)
+            returned += await notify_lane.drain(max(0.0, deadline - time.monotonic()))
+            log.info("worker %s stopped; %d entr(ies) handed back to the queue", self.consumer, returned)
+        finally:
+            for task in periodic:
+                task.cancel()
+            for task in periodic:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await broker.close()
+            await session.close()
+            await client.aclose()
+            if runner is not None:
+                await runner.cleanup()
+
+    def _lanes(self, client: aioredis.Redis, session: aiohttp.ClientSession) -> tuple[Lane, Lane]:
+        """The two lanes: model jobs from the queue, webhook deliveries from the outbox stream."""
+        s, q = self.settings, self.queue
         broker = build_broker(
             q, client, consumer=self.consumer, models=list(self.models), consumer_gc_idle=s.consumer_gc_idle
         )
@@ -139,48 +187,7 @@ class WorkerService:
             on_release=lambda d: self.metrics.jobs.labels(self._model_of(d.stream), "released").inc(),
         )
         notify_lane = Lane("notifications", outbox, notifier, concurrency=q.notifications.concurrency)
-        runner = await self._serve_metrics() if s.metrics_port else None
-
-        fetching = asyncio.Event()  # cleared on stop: the fetch loops end, renewals go on
-        periodic: list[asyncio.Task[None]] = []
-        try:
-            await broker.start()
-            await outbox.start()
-            lanes = (job_lane, notify_lane)
-            fetchers = [asyncio.create_task(lane.fetch_loop(stop)) for lane in lanes]
-            periodic = [
-                asyncio.create_task(self._every(s.reclaim_interval, stop, self._reclaim(lanes))),
-                asyncio.create_task(self._every(max(0.1, q.claim_idle / 3), None, self._renew(lanes))),
-                asyncio.create_task(self._every(DEPTH_INTERVAL, stop, self._depth(broker))),
-                asyncio.create_task(self._every(MAINTAIN_INTERVAL, stop, self._maintain(broker, outbox))),
-            ]
-            fetching.set()
-            self.started.set()
-            log.info("worker %s serving %s via %s", self.consumer, sorted(self.models), q.broker)
-            await stop.wait()
-            log.info(
-                "worker %s stopping: draining %d job(s), %d notification(s) for up to %.0fs",
-                self.consumer,
-                job_lane.busy,
-                notify_lane.busy,
-                s.drain_timeout,
-            )
-            await asyncio.gather(*fetchers)
-            deadline = time.monotonic() + s.drain_timeout
-            returned = await job_lane.drain(s.drain_timeout)
-            returned += await notify_lane.drain(max(0.0, deadline - time.monotonic()))
-            log.info("worker %s stopped; %d entr(ies) handed back to the queue", self.consumer, returned)
-        finally:
-            for task in periodic:
-                task.cancel()
-            for task in periodic:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await broker.close()
-            await session.close()
-            await client.aclose()
-            if runner is not None:
-                await runner.cleanup()
+        return job_lane, notify_lane
 
     def _model_of(self, stream: str) -> str:
         """The model of a delivery's location: a Redis stream key, or a NATS subject."""
