@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 @dataclass
 class GatewayContext:
     # The whole runtime.yaml: `models`, `redis.url` and every component section
-    # (`runtime.section("worker", WorkerConfig)` reads another component's keys).
+    # (`runtime.section("queue", QueueSettings)` reads the queue contract the worker shares).
     runtime: RuntimeConfig
     # The effective `gateway:` section (file, env, flags).
     settings: GatewaySettings
