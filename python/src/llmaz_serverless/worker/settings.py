@@ -8,12 +8,13 @@ these keys under `worker:`; every field below is commented for that reason.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from llmaz_serverless.backoff import Backoff
 from llmaz_serverless.config import Duration, OptionalDuration
+from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.settings import ComponentSettings
 
 SECTION = "worker"
@@ -54,3 +55,24 @@ class WorkerSettings(ComponentSettings):
     metrics_host: str = "0.0.0.0"
     # Remove consumers that have been idle this long and own no entries (pods gone for good).
     consumer_gc_idle: OptionalDuration = 3600.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_queue_keys(cls, data: Any) -> Any:
+        # A runtime.yaml written before the `queue:` section existed has these under `worker:`;
+        # say where they live now instead of pydantic's bare "extra inputs are not permitted".
+        if isinstance(data, dict):
+            moved = sorted(key for key in data if key in _QUEUE_KEYS)
+            if moved:
+                raise ValueError(
+                    f"worker.{', worker.'.join(moved)} belong(s) to the queue: section now (read by the "
+                    f"gateway too): move {', '.join(moved)} under queue: in runtime.yaml (the chart does "
+                    "this itself from worker.config)"
+                )
+        return data
+
+
+# Both spellings pydantic accepts (populate_by_name): file keys and attribute names.
+_QUEUE_KEYS = frozenset(
+    key for name, field in QueueSettings.model_fields.items() for key in (name, field.alias or name)
+)

@@ -15,10 +15,15 @@ from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.worker.settings import WorkerSettings
 
 
-def test_a_queue_key_is_refused_in_the_worker_section_because_it_belongs_to_queue() -> None:
+def test_a_queue_key_in_the_worker_section_is_refused_naming_the_queue_section() -> None:
     # The worker reads the queue contract from `queue:` (queue/settings.py), like the gateway.
-    with pytest.raises(ValidationError, match="objectStore"):
-        WorkerSettings.model_validate({"objectStore": {"type": "filesystem"}})
+    with pytest.raises(
+        ValidationError,
+        match=r"worker.claimIdle, worker.objectStore .*move claimIdle, objectStore under queue:",
+    ):
+        WorkerSettings.model_validate(
+            {"objectStore": {"type": "filesystem"}, "claimIdle": "1m", "maxAttempts": 2}
+        )
 
 
 def test_flag_beats_env_beats_file_when_a_key_is_set_in_all_three() -> None:
