@@ -11,6 +11,7 @@ from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.emulator.settings import EmulatorSettings
 from llmaz_serverless.events.settings import EventsSettings
 from llmaz_serverless.gateway.settings import GatewaySettings
+from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.settings import ComponentSettings, leaves, to_aliases
 from llmaz_serverless.warmup.settings import WarmupSettings
 from llmaz_serverless.worker.settings import WorkerSettings
@@ -21,6 +22,7 @@ COMPONENTS: list[type[ComponentSettings]] = [
     WarmupSettings,
     EventsSettings,
     EmulatorSettings,
+    QueueSettings,
 ]
 
 # Per component, a top-level count, a nested count and a duration: the same kinds
@@ -40,6 +42,9 @@ FIELDS: list[tuple[type[ComponentSettings], tuple[str, ...]]] = [
     (EventsSettings, ("dedupe_ttl",)),
     (EmulatorSettings, ("max_concurrency",)),
     (EmulatorSettings, ("ttft",)),
+    (QueueSettings, ("dead_letter_max_len",)),
+    (QueueSettings, ("payloads", "inline_max_bytes")),
+    (QueueSettings, ("claim_idle",)),
 ]
 FORMS = ("file", "env", "flag", "code")  # lowest precedence first
 
@@ -138,6 +143,15 @@ def test_nested_sections_merge_key_by_key_across_forms() -> None:
     env = {"LLMAZ_SERVERLESS_GATEWAY__CACHE__TTL": "2m"}
     settings = GatewaySettings.load(runtime, None, env, cache={"max_entry_bytes": 5})
     assert (settings.cache.key_prefix, settings.cache.ttl, settings.cache.max_entry_bytes) == ("p:", 120.0, 5)
+
+
+def test_cross_field_rules_judge_the_merged_forms_not_the_file_alone() -> None:
+    # The file alone is refused (an s3 store needs a bucket); the env var completes it.
+    runtime = RuntimeConfig.model_validate({"queue": {"objectStore": {"type": "s3"}}})
+    with pytest.raises(ValueError, match="bucket is empty"):
+        QueueSettings.load(runtime, None, {})
+    env = {"LLMAZ_SERVERLESS_QUEUE__OBJECT_STORE__BUCKET": "jobs"}
+    assert QueueSettings.load(runtime, None, env).object_store.bucket == "jobs"
 
 
 def test_a_setting_with_fixed_choices_has_a_flag_that_refuses_other_values() -> None:
