@@ -1,4 +1,4 @@
-"""One settings layer for every component: gateway, worker, warmup, events and the emulator (`sim`).
+"""One settings layer for every component: gateway, worker, queue, warmup, events, emulator (`sim`).
 
 Each component declares one `<X>Settings(ComponentSettings)` class, and each of
 its scalar fields takes four forms, named mechanically from the field's path
@@ -9,8 +9,9 @@ its scalar fields takes four forms, named mechanically from the field's path
 - env: `LLMAZ_SERVERLESS_<COMPONENT>__` + the path in upper case joined by `__`
   (`LLMAZ_SERVERLESS_GATEWAY__CACHE__MAX_ENTRY_BYTES`);
 - flag: `--` + the path joined by `-` (`--cache-max-entry-bytes`); a component
-  read by another component's process carries its name first (events in the
-  gateway: `--events-max-body-bytes`);
+  read beside another component's carries its name first (events in the
+  gateway: `--events-max-body-bytes`; the queue in the gateway and the worker:
+  `--queue-claim-idle`);
 - code: keyword arguments of `load()` (`cache={"max_entry_bytes": 1024}`), read
   back as attributes (`settings.cache.max_entry_bytes`).
 
