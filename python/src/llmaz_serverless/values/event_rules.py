@@ -16,8 +16,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmaz_serverless.events.rules import EventRule
-from llmaz_serverless.values.messages import did_you_mean
-from llmaz_serverless.values.rules import _NO_VALUE, ERROR, WARNING, Finding, RuleContext, _get, rule
+from llmaz_serverless.values.rules import (
+    _NO_VALUE,
+    ERROR,
+    WARNING,
+    Finding,
+    RuleContext,
+    _get,
+    repeats,
+    rule,
+    unknown_name_fix,
+)
 
 # Pydantic error types the chart schema already reports (shape and type problems):
 # repeating them here would print every such mistake twice.
@@ -121,22 +130,10 @@ def _match_all_with_pattern(ctx: RuleContext) -> Iterator[Finding]:
     "them.",
 )
 def _duplicate_names(ctx: RuleContext) -> Iterator[Finding]:
-    seen: dict[str, int] = {}
-    for i, raw in _rules(ctx):
-        name = raw.get("name")
-        if not isinstance(name, str):
-            continue
-        if name in seen:
-            yield ctx.finding(
-                None,
-                ("eventRules", i, "name"),
-                f"is also the name of eventRules[{seen[name]}]",
-                name,
-                "give every rule a unique name",
-                ERROR,
-            )
-        else:
-            seen[name] = i
+    named = ((i, raw.get("name")) for i, raw in _rules(ctx) if isinstance(raw.get("name"), str))
+    for i, name, first in repeats(named):
+        what = f"is also the name of eventRules[{first}]"
+        yield ctx.finding(None, ("eventRules", i, "name"), what, name, "give every rule a unique name", ERROR)
 
 
 def _actions(ctx: RuleContext) -> list[tuple[int, int, dict[str, Any]]]:
@@ -201,15 +198,7 @@ def _unknown_model(ctx: RuleContext) -> Iterator[Finding]:
                         None, path, "names a disabled model", name, "enable the model or drop it here", ERROR
                     )
                     continue
-                guess = did_you_mean(name, enabled)
-                listed = ", ".join(sorted(enabled))
-                fix = (
-                    f"did you mean {guess!r}?"
-                    if guess
-                    else f"use one of: {listed}"
-                    if listed
-                    else "add the model"
-                )
+                fix = unknown_name_fix(name, enabled)
                 yield ctx.finding(None, path, "names no model of `models`", name, fix, ERROR)
 
 

@@ -82,22 +82,20 @@ def show(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
+# YAML's word for each Python type a loaded document holds. bool comes before int: True is an int too.
+_YAML_TYPE_WORDS: tuple[tuple[type, str], ...] = (
+    (type(None), "null"),
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (dict, "mapping"),
+    (list, "list"),
+)
+
+
 def yaml_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list):
-        return "list"
-    return type(value).__name__
+    return next((word for kind, word in _YAML_TYPE_WORDS if isinstance(value, kind)), type(value).__name__)
 
 
 _JSON_TYPE_WORDS = {

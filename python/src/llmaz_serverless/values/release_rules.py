@@ -24,6 +24,7 @@ from llmaz_serverless.values.rules import (
     _list,
     duration_seconds,
     model_trigger_names,
+    repeats,
     rule,
 )
 
@@ -47,22 +48,12 @@ def _go_text(value: Any) -> str:
     "would render two objects with one name.",
 )
 def _duplicate_model_names(ctx: RuleContext) -> Iterator[Finding]:
-    seen: dict[str, int] = {}
-    for model in ctx.all_models():
-        name = model.own.get("name")
-        if not isinstance(name, str):
-            continue
-        if name in seen:
-            yield ctx.finding(
-                model,
-                ("name",),
-                f"is also the name of models[{seen[name]}]",
-                name,
-                "give every model a unique name",
-                ERROR,
-            )
-        else:
-            seen[name] = model.index
+    named = (
+        (model, model.own.get("name")) for model in ctx.all_models() if isinstance(model.own.get("name"), str)
+    )
+    for model, name, first in repeats(named):
+        what = f"is also the name of models[{first.index}]"
+        yield ctx.finding(model, ("name",), what, name, "give every model a unique name", ERROR)
 
 
 # chart: uniqueServedNames
@@ -73,20 +64,11 @@ def _duplicate_model_names(ctx: RuleContext) -> Iterator[Finding]:
     "enabled models with one served name leave one of them unreachable.",
 )
 def _duplicate_served_names(ctx: RuleContext) -> Iterator[Finding]:
-    seen: dict[str, int] = {}
-    for model in ctx.models():
-        served = model.get("servedName") or model.name
-        if served in seen:
-            yield ctx.finding(
-                model,
-                ("servedName",),
-                f"is already served by models[{seen[served]}]",
-                served,
-                "set a different servedName (the OpenAI model id clients send)",
-                ERROR,
-            )
-        else:
-            seen[served] = model.index
+    served = ((model, model.get("servedName") or model.name) for model in ctx.models())
+    for model, name, first in repeats(served):
+        what = f"is already served by models[{first.index}]"
+        fix = "set a different servedName (the OpenAI model id clients send)"
+        yield ctx.finding(model, ("servedName",), what, name, fix, ERROR)
 
 
 # chart: fallbackModelAlwaysOn
@@ -273,19 +255,13 @@ def _modifiers_unknown_trigger(ctx: RuleContext) -> Iterator[Finding]:
 )
 def _duplicate_cron_names(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        seen: set[str] = set()
-        for entry in _list(model.get("scaling", "cron")):
-            name = _go_text(entry.get("name")) if isinstance(entry, dict) else ""
-            if name in seen:
-                yield ctx.finding(
-                    model,
-                    ("scaling", "cron"),
-                    f"names two windows {name!r}",
-                    name,
-                    "name every window uniquely (names become trigger names)",
-                    ERROR,
-                )
-            seen.add(name)
+        names = [
+            _go_text(entry.get("name")) if isinstance(entry, dict) else ""
+            for entry in _list(model.get("scaling", "cron"))
+        ]
+        for _, name, _ in repeats(enumerate(names)):
+            fix = "name every window uniquely (names become trigger names)"
+            yield ctx.finding(model, ("scaling", "cron"), f"names two windows {name!r}", name, fix, ERROR)
 
 
 # chart: workerNeedsAsyncModel

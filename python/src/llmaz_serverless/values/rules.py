@@ -25,10 +25,10 @@ import copy
 import math
 import re
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.values.loader import Mark
@@ -63,6 +63,7 @@ BACKEND_SIGNALS: dict[str, set[str]] = {
     "llamacpp": {"waiting", "kvCache"},
     "ollama": set(),
 }
+T = TypeVar("T")
 _GPU_RESOURCE = re.compile(r"(^|/)(gpu|.*\.gpu)$|gpu", re.IGNORECASE)
 
 
@@ -262,6 +263,29 @@ def cold_start_seconds(model: Model) -> tuple[int, str]:
     return load, f"{why}, {_fmt_s(load)} in all"
 
 
+def repeats(named: Iterable[tuple[T, Hashable]]) -> Iterator[tuple[T, Hashable, T]]:
+    """For each (item, name) whose name came before: the item, the name and the name's first item.
+
+    The one way every "two X with one name" rule finds its repeats (the chart's unique* helpers
+    likewise keep the first and flag every later one).
+    """
+    first: dict[Hashable, T] = {}
+    for item, name in named:
+        if name in first:
+            yield item, name, first[name]
+        else:
+            first[name] = item
+
+
+def unknown_name_fix(name: str, known: Iterable[str]) -> str:
+    """The fix for a reference to a model that is not there: the likely typo, else the choices."""
+    choices = sorted(known)
+    guess = did_you_mean(name, choices)
+    if guess:
+        return f"did you mean {guess!r}?"
+    return f"use one of: {', '.join(choices)}" if choices else "add the model"
+
+
 def scales_to_zero(model: Model) -> bool:
     """Idle count 0, or minimum 0 without an idle count (the chart's `scalesToZero`)."""
     idle = model.get("scaling", "idleReplicaCount")
@@ -310,19 +334,13 @@ def _cold_start_timeout(ctx: RuleContext) -> Iterator[Finding]:
 )
 def _cooldown(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        if not scales_to_zero(model):
-            continue
-        cooldown = _int0(model.get("scaling", "cooldownPeriod"))
-        need, why = cold_start_seconds(model)
-        if cooldown < need:
-            yield ctx.finding(
+        if scales_to_zero(model):
+            yield from _period_covers_cold_start(
+                ctx,
                 model,
-                ("scaling", "cooldownPeriod"),
-                f"is shorter than the cold start: {why}",
-                cooldown,
-                f"set scaling.cooldownPeriod to at least {need} seconds, or lower timeouts.coldStart if the "
-                "model loads faster",
-                ERROR,
+                "cooldownPeriod",
+                "the cold start",
+                ", or lower timeouts.coldStart if the model loads faster",
             )
 
 
@@ -334,19 +352,21 @@ def _cooldown(ctx: RuleContext) -> Iterator[Finding]:
 )
 def _initial_cooldown(ctx: RuleContext) -> Iterator[Finding]:
     for model in ctx.models():
-        if not model.get("prewarm", "onInstall") or not scales_to_zero(model):
-            continue
-        initial = _int0(model.get("scaling", "initialCooldownPeriod"))
-        need, why = cold_start_seconds(model)
-        if initial < need:
-            yield ctx.finding(
-                model,
-                ("scaling", "initialCooldownPeriod"),
-                f"is shorter than the pre-warmed pods' cold start: {why}",
-                initial,
-                f"set scaling.initialCooldownPeriod to at least {need} seconds",
-                ERROR,
+        if model.get("prewarm", "onInstall") and scales_to_zero(model):
+            yield from _period_covers_cold_start(
+                ctx, model, "initialCooldownPeriod", "the pre-warmed pods' cold start"
             )
+
+
+def _period_covers_cold_start(
+    ctx: RuleContext, model: Model, key: str, whose: str, more_fix: str = ""
+) -> Iterator[Finding]:
+    """A scaling period (seconds, missing = 0) must last at least the model's cold-start budget."""
+    seconds = _int0(model.get("scaling", key))
+    need, why = cold_start_seconds(model)
+    if seconds < need:
+        fix = f"set scaling.{key} to at least {need} seconds{more_fix}"
+        yield ctx.finding(model, ("scaling", key), f"is shorter than {whose}: {why}", seconds, fix, ERROR)
 
 
 @rule(
@@ -676,8 +696,7 @@ def _unknown_reference(ctx: RuleContext) -> Iterator[Finding]:
             if ref == model.name:
                 yield ctx.finding(model, keys, "names the model itself", ref, "name a different model", ERROR)
             elif ref not in names:
-                guess = did_you_mean(ref, names)
-                fix = f"did you mean {guess!r}?" if guess else f"use one of: {', '.join(sorted(names))}"
+                fix = unknown_name_fix(ref, names)
                 yield ctx.finding(model, keys, "names no enabled model of `models`", ref, fix, ERROR)
 
 
