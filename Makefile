@@ -81,7 +81,7 @@ lint: deps ## ruff, mypy, import layers (lint-imports), actionlint, helm lint --
 	$(VENV)/bin/ruff format --check python
 	$(VENV)/bin/ruff check --config python/pyproject.toml scripts
 	$(VENV)/bin/ruff format --config python/pyproject.toml --check scripts
-	cd python && ../$(VENV)/bin/mypy src
+	cd python && ../$(VENV)/bin/mypy src testing/src
 	cd python && ../$(VENV)/bin/lint-imports
 	@$(MAKE) --no-print-directory actionlint
 	$(PY) scripts/chart_lock.py --check

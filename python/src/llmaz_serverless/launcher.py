@@ -1,8 +1,15 @@
-"""Real Debian servers on loopback for tests, `make up` and local load tests.
+"""The one way to start the local stack's processes on loopback: `up` and `loadtest --local`.
 
-Each server starts on 127.0.0.1 with a free port and a temporary data dir,
-is waited for until it answers, and is stopped (and its dir removed) on exit.
-Used as context managers:
+- `RedisServer`: a real `redis-server` (Debian) with a free or given port and a
+  temporary data dir (`LocalServer` is its base; the tests' NATS and Prometheus
+  servers in llmaz_serverless_testing build on it too);
+- `ManagedProcess`: any child that listens on a port, logs to a file and is
+  ready once the port, and if given an HTTP readiness URL, answers;
+- `component_process()`: `llmaz-serverless <gateway|worker> --config FILE`,
+  ready on its /readyz.
+
+Every child is stopped with SIGTERM, then SIGKILL after its stop budget, and
+with `orphan_safe` the kernel also stops it when the launcher dies, even by SIGKILL.
 
     with RedisServer() as redis:
         print(redis.url)
@@ -16,8 +23,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
@@ -71,7 +80,28 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
         proc.wait()
 
 
-class LocalServer:
+class StartStop:
+    """`with part:` starts it and stops it on leaving the block, whatever happened inside."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LocalServer(StartStop):
     """A server process with its own port and temporary directory."""
 
     binary = ""
@@ -120,17 +150,6 @@ class LocalServer:
             stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 class RedisServer(LocalServer):
     binary = "redis-server"
@@ -157,76 +176,100 @@ class RedisServer(LocalServer):
         return f"redis://127.0.0.1:{self.port}/0"
 
 
-class NatsServer(LocalServer):
-    """nats-server with JetStream; `monitoring=True` also serves the HTTP monitoring
-    endpoint (/jsz, what KEDA's nats-jetstream scaler reads) on `monitor_port`."""
-
-    binary = "nats-server"
-
-    def __init__(self, port: int | None = None, monitoring: bool = False) -> None:
-        super().__init__(port)
-        self.monitor_port = free_port() if monitoring else None
-
-    def command(self, path: str) -> list[str]:
-        cmd = [path, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.dir)]
-        if self.monitor_port is not None:
-            cmd += ["-m", str(self.monitor_port)]
-        return cmd
-
-    @property
-    def monitoring_endpoint(self) -> str:
-        """`host:port` of the monitoring endpoint, as KEDA's trigger metadata names it."""
-        if self.monitor_port is None:
-            raise ValueError("this NatsServer was started without monitoring=True")
-        return f"127.0.0.1:{self.monitor_port}"
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+def http_status(url: str, timeout: float = 1.0) -> int:
+    """The status `url` answers with (an error status too); raises OSError when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        return err.code
 
 
-class PrometheusServer(LocalServer):
-    """Prometheus scraping the given targets ("host:port") every `scrape_interval`."""
-
-    binary = "prometheus"
-    startup_timeout = 60.0
+class ManagedProcess(StartStop):
+    """A child process listening on a port, logging to a file, stopped on exit."""
 
     def __init__(
-        self, targets: list[str] | None = None, scrape_interval: str = "1s", port: int | None = None
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        log_dir: Path,
+        startup_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+        orphan_safe: bool = False,
+        ready_url: str = "",
     ) -> None:
-        super().__init__(port)
-        self.targets = targets or []
-        self.scrape_interval = scrape_interval
+        self.name = name
+        self.argv = argv
+        self.port = port
+        self.log_path = log_dir / f"{name}.log"
+        self.startup_timeout = startup_timeout
+        # Seconds between SIGTERM and SIGKILL: a process that drains needs its drain budget.
+        self.stop_timeout = stop_timeout
+        # Have the kernel stop the child when its parent dies, so a killed launcher leaves nothing behind.
+        self.orphan_safe = orphan_safe
+        # Ready when this answers 200, not when the port opens: the port may open before the process
+        # can serve (the gateway's /readyz waits for its routes, the worker's for its broker).
+        self.ready_url = ready_url
+        self.proc: subprocess.Popen[bytes] | None = None
 
-    def command(self, path: str) -> list[str]:
-        targets = ", ".join(f'"{t}"' for t in self.targets)
-        (self.dir / "prometheus.yml").write_text(
-            "global:\n"
-            f"  scrape_interval: {self.scrape_interval}\n"
-            f"  evaluation_interval: {self.scrape_interval}\n"
-            "scrape_configs:\n"
-            "  - job_name: local\n"
-            f"    static_configs: [{{targets: [{targets}]}}]\n"
-        )
-        return [
-            path,
-            f"--config.file={self.dir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={self.dir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-        ]
+    def start(self) -> Self:
+        """Start the process and wait until it is ready; raises RuntimeError with its log's end if not."""
+        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(
+            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent if self.orphan_safe else None,
+        )  # fmt: skip
+        try:
+            self._wait_ready()
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise RuntimeError(f"the {self.name} did not start: {exc}; its log ({self.log_path}):\n"
+                               f"{self.tail()}") from exc  # fmt: skip
+        return self
 
-    def ready(self) -> None:
-        super().ready()
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + self.startup_timeout
+        wait_for_port(self.port, self.startup_timeout, self.proc)
+        if not self.ready_url:
+            return
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise TimeoutError("prometheus did not become ready")
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"it exited with {self.proc.returncode} before {self.ready_url} answered")
+            with contextlib.suppress(OSError):
+                if http_status(self.ready_url) == 200:
+                    return
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.ready_url} did not answer 200 within {self.startup_timeout:g}s")
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, self.stop_timeout)
+
+    def tail(self, lines: int = 20) -> str:
+        """The end of the process's log, for error messages."""
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def component_process(
+    component: str,
+    config: Path,
+    flags: list[str],
+    port: int,
+    ready_url: str,
+    log_dir: Path,
+    startup_timeout: float = 60.0,
+    stop_timeout: float = 10.0,
+    orphan_safe: bool = True,
+) -> ManagedProcess:
+    """`llmaz-serverless <component> --config <config> <flags>` (gateway, worker), not started yet.
+
+    `ready_url` is the component's /readyz; `stop_timeout` its drain budget before SIGKILL.
+    """
+    argv = [sys.executable, "-m", "llmaz_serverless", component, "--config", str(config), *flags]
+    return ManagedProcess(
+        component, argv, port, log_dir, startup_timeout, stop_timeout, orphan_safe, ready_url
+    )

@@ -7,7 +7,7 @@ always targets llmaz model servers.
 """
 
 from llmaz_serverless.emulator.app import build_app
-from llmaz_serverless.emulator.server import EmulatorServer, serve
+from llmaz_serverless.emulator.server import serve
 from llmaz_serverless.emulator.settings import EmulatorSettings
 
-__all__ = ["EmulatorServer", "EmulatorSettings", "build_app", "serve"]
+__all__ = ["EmulatorSettings", "build_app", "serve"]

@@ -1,11 +1,10 @@
-"""Running the gateway: foreground with a graceful SIGTERM drain, or in a thread for tests.
+"""Running the gateway in the foreground with a graceful SIGTERM drain.
 
 SIGTERM (a pod being deleted): /readyz turns 503 at once, requests keep being
 served for `shutdownDelay` so the endpoint leaves the Service first, then the
 listener closes and in-flight requests get up to `shutdownTimeout` to finish.
 
-    with GatewayServer(runtime, settings) as gw:   # settings.port 0: a free port
-        httpx.post(f"{gw.url}/v1/chat/completions", json=...)
+Tests and benchmarks run it in a thread with `llmaz_serverless_testing.appservers.GatewayServer`.
 """
 
 from __future__ import annotations
@@ -20,9 +19,8 @@ from aiohttp import web
 
 from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.gateway.app import build_app
-from llmaz_serverless.gateway.context import CONTEXT_KEY, GatewayContext
+from llmaz_serverless.gateway.context import CONTEXT_KEY
 from llmaz_serverless.gateway.settings import GatewaySettings
-from llmaz_serverless.threadserver import ThreadedAppServer
 
 log = logging.getLogger("llmaz_serverless.gateway")
 
@@ -100,35 +98,3 @@ async def serve(
     await asyncio.sleep(settings.shutdown_delay)
     await runner.cleanup()
     log.info("stopped")
-
-
-class GatewayServer(ThreadedAppServer):
-    """The gateway on its own event loop in a daemon thread (tests, benchmarks)."""
-
-    thread_name = "gateway"
-    stop_timeout = 30.0
-
-    def __init__(
-        self,
-        runtime: RuntimeConfig,
-        settings: GatewaySettings | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self.settings = settings or GatewaySettings(
-            host="127.0.0.1", port=0, shutdown_delay=0, shutdown_timeout=5
-        )
-        self.environ = environ
-        super().__init__(self.settings.port)
-        self.loop_factory = loop_factory(self.settings)
-        self.ctx: GatewayContext | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def open_site(self) -> web.AppRunner:
-        app = build_app(self.runtime, self.settings, self.environ)
-        runner, self.port = await start_site(app, self.settings)
-        self.ctx = app[CONTEXT_KEY]
-        return runner

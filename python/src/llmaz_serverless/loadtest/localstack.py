@@ -14,25 +14,24 @@
   load goes to the emulator directly and the run metadata says so;
 - the async worker, for the async scenario, when the package has one.
 
-Every process logs to RUN_DIR/logs/ and is stopped (SIGTERM, then SIGKILL) on exit.
+Every process is started by `llmaz_serverless.launcher` (as `llmaz-serverless up` starts its own),
+logs to RUN_DIR/logs/ and is stopped (SIGTERM, then SIGKILL) on exit or when this process dies.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import yaml
 
+from llmaz_serverless.launcher import ManagedProcess, RedisServer, StartStop, component_process, free_port
 from llmaz_serverless.loadtest.scaler import STATE_PATH
-from llmaz_serverless.localserver import RedisServer, die_with_parent, free_port, stop_process, wait_for_port
 
 
 @dataclass
@@ -83,55 +82,6 @@ class LocalModelOptions:
         ]  # fmt: skip
 
 
-class ManagedProcess:
-    """A child process listening on a port, logging to a file, stopped on exit."""
-
-    def __init__(
-        self,
-        name: str,
-        argv: list[str],
-        port: int,
-        log_dir: Path,
-        startup_timeout: float = 30.0,
-        stop_timeout: float = 10.0,
-        orphan_safe: bool = False,
-    ) -> None:
-        self.name = name
-        self.argv = argv
-        self.port = port
-        self.log_path = log_dir / f"{name}.log"
-        self.startup_timeout = startup_timeout
-        # Seconds between SIGTERM and SIGKILL: a process that drains needs its drain budget.
-        self.stop_timeout = stop_timeout
-        # Have the kernel stop the child when its parent dies, so a killed launcher leaves nothing behind.
-        self.orphan_safe = orphan_safe
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ManagedProcess:
-        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent if self.orphan_safe else None,
-        )  # fmt: skip
-        try:
-            wait_for_port(self.port, self.startup_timeout, self.proc)
-        except Exception as exc:
-            self.stop()
-            tail = self.log_path.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{self.name} did not start: {exc}\n--- {self.log_path} ---\n{tail}") from exc
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, self.stop_timeout)
-
-    def tail(self, lines: int = 20) -> str:
-        """The end of the process's log, for error messages."""
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
 def _has_module(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
@@ -144,7 +94,7 @@ def gateway_available() -> bool:
 
 
 @dataclass
-class LocalStack:
+class LocalStack(StartStop):
     run_dir: Path
     options: LocalModelOptions = field(default_factory=LocalModelOptions)
     use_gateway: bool = True
@@ -159,7 +109,7 @@ class LocalStack:
     # What the state URL is, for the report's "Replicas sampled from".
     state_description: str = ""
 
-    def start(self) -> LocalStack:
+    def start(self) -> Self:
         log_dir = self.run_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -171,7 +121,7 @@ class LocalStack:
 
     def _start(self, log_dir: Path) -> None:
         o = self.options
-        self.redis = RedisServer().start()
+        self.redis = RedisServer(orphan_safe=True).start()
         self.components.append({"name": "redis", "detail": f"redis-server on {self.redis.url}"})
         port = free_port()
         self.model_url = f"http://127.0.0.1:{port}"
@@ -181,7 +131,7 @@ class LocalStack:
         )
         if o.max_replicas > 1:
             argv = [sys.executable, "-m", "llmaz_serverless.loadtest.scaler", *o.scaler_args(port)]
-            self.processes.append(ManagedProcess("scaler", argv, port, log_dir).start())
+            self.processes.append(ManagedProcess("scaler", argv, port, log_dir, orphan_safe=True).start())
             self.state_url = f"{self.model_url}{STATE_PATH}"
             self.state_description = f"the local scaler simulation's state {self.state_url} (not KEDA)"
             self.components.append({
@@ -193,7 +143,7 @@ class LocalStack:
             })  # fmt: skip
         else:
             argv = [sys.executable, "-m", "llmaz_serverless", "sim", *o.sim_args(port)]
-            self.processes.append(ManagedProcess("emulator", argv, port, log_dir).start())
+            self.processes.append(ManagedProcess("emulator", argv, port, log_dir, orphan_safe=True).start())
             self.state_url = f"{self.model_url}/emulator/state"
             self.state_description = (
                 f"the emulator's own state {self.state_url} (its scale to zero, not KEDA)"
@@ -228,20 +178,21 @@ class LocalStack:
             }],
             # No drain pause on shutdown: nothing routes here but this run.
             "gateway": {"shutdownDelay": "0s", "shutdownTimeout": "10s"},
-            "worker": {"drainTimeout": "10s", "notifications": {"enabled": False}},
+            "worker": {"drainTimeout": "10s"},
+            "queue": {"notifications": {"enabled": False}},
         }  # fmt: skip
 
-    def _start_component(self, log_dir: Path, name: str, command: str, flags: list[str], port: int) -> None:
-        """`llmaz-serverless <command>` reading this run's runtime.yaml."""
+    def _start_component(self, log_dir: Path, component: str, flags: list[str], port: int) -> None:
+        """`llmaz-serverless <component>` reading this run's runtime.yaml, ready on its /readyz."""
         config = self.run_dir / "runtime.yaml"
         config.write_text(yaml.safe_dump(self.runtime_config(), sort_keys=False), encoding="utf-8")
-        argv = [sys.executable, "-m", "llmaz_serverless", command, "--config", str(config), *flags]
-        self.processes.append(ManagedProcess(name, argv, port, log_dir).start())
+        ready_url = f"http://127.0.0.1:{port}/readyz"
+        self.processes.append(component_process(component, config, flags, port, ready_url, log_dir).start())
 
     def _start_worker(self, log_dir: Path) -> None:
         port = free_port()
         self._start_component(
-            log_dir, "worker", "worker", ["--metrics-host", "127.0.0.1", "--metrics-port", str(port)], port
+            log_dir, "worker", ["--metrics-host", "127.0.0.1", "--metrics-port", str(port)], port
         )
         self.components.append(
             {"name": "async worker", "detail": "`llmaz-serverless worker` (Redis Streams)"}
@@ -249,9 +200,7 @@ class LocalStack:
 
     def _start_gateway(self, log_dir: Path) -> None:
         port = free_port()
-        self._start_component(
-            log_dir, "gateway", "gateway", ["--host", "127.0.0.1", "--port", str(port)], port
-        )
+        self._start_component(log_dir, "gateway", ["--host", "127.0.0.1", "--port", str(port)], port)
         self.target_url = f"http://127.0.0.1:{port}"
         self.components.append(
             {"name": "gateway", "detail": f"`llmaz-serverless gateway` on {self.target_url}"}
@@ -281,11 +230,3 @@ class LocalStack:
         if self.redis is not None:
             self.redis.stop()
             self.redis = None
-
-    def __enter__(self) -> LocalStack:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -38,7 +38,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from llmaz_serverless.localserver import free_port
+from llmaz_serverless.launcher import free_port
 
 STATE_PATH = "/local-scaler/state"
 _HOP_BY_HOP = {

@@ -103,10 +103,6 @@ class MotoS3Server(LocalServer):
     def command(self, path: str) -> list[str]:
         return [path, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
 
-    def __enter__(self) -> MotoS3Server:
-        self.start()
-        return self
-
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -131,14 +127,23 @@ MOTO_ENV = {
 def runtime_config(
     redis_url: str, models: dict[str, str], worker: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """A runtime.yaml document: `models` maps model name -> upstream base URL."""
+    """A runtime.yaml document: `models` maps model name -> upstream base URL.
+
+    `worker` holds what the chart's `worker.config` holds: the queue contract's keys go to
+    `queue:`, the rest to `worker:`, as the chart's templates/_runtime.tpl splits them.
+    """
+    from llmaz_serverless.queue.settings import QueueSettings
+
+    shared = {field.alias or name for name, field in QueueSettings.model_fields.items()}
+    given = worker or {}
     return {
         "models": [
             {"name": name, "playground": name, "upstream": upstream, "timeouts": {"coldStart": "30s"}}
             for name, upstream in models.items()
         ],
         "redis": {"url": redis_url},
-        "worker": worker or {},
+        "queue": {key: value for key, value in given.items() if key in shared},
+        "worker": {key: value for key, value in given.items() if key not in shared},
     }
 
 
@@ -208,17 +213,17 @@ class Client:
 
     def __init__(self, document: dict[str, Any]) -> None:
         import redis.asyncio as aioredis
-        from llmaz_serverless.results.status import StatusStore
 
         from llmaz_serverless.config import RuntimeConfig
         from llmaz_serverless.queue import build_broker
+        from llmaz_serverless.queue.settings import QueueSettings
+        from llmaz_serverless.queue.status import StatusStore
         from llmaz_serverless.queue.submit import Submitter
         from llmaz_serverless.results.objects import build_object_store
         from llmaz_serverless.results.store import ResultStore
-        from llmaz_serverless.worker.settings import load_settings
 
         runtime = RuntimeConfig.model_validate(document)
-        self.settings = s = load_settings(runtime, environ={})
+        self.settings = s = QueueSettings.load(runtime, environ={})
         self.redis = aioredis.Redis.from_url(runtime.redis.url)
         self.objects = build_object_store(s.object_store)
         self.broker = build_broker(s, self.redis, consumer="producer", models=[])
