@@ -27,11 +27,12 @@ help: ## list the targets
 system-deps: ## install Redis, Prometheus and NATS servers from Debian if missing
 	@bash scripts/install_system.sh
 
-$(VENV)/.installed: python/pyproject.toml python/requirements.lock
+# python/testing (test support, never in the image) is installed beside the package, editable.
+$(VENV)/.installed: python/pyproject.toml python/requirements.lock python/testing/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv
 	@$(VENV)/bin/uv pip sync --quiet --python $(PY) python/requirements.lock
-	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e python
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e python -e python/testing
 	@touch $@
 
 .PHONY: versions
@@ -41,7 +42,7 @@ versions: ## print the pinned versions make uses (all pins: versions.toml)
 		"ACTIONLINT_VERSION=$(ACTIONLINT_VERSION)"
 
 .PHONY: venv
-venv: $(VENV)/.installed ## create .venv with the locked Python dependencies and the package
+venv: $(VENV)/.installed ## create .venv with the locked Python dependencies, the package and its test support
 
 .PHONY: lock
 lock: ## re-resolve python/requirements.lock from pyproject.toml
@@ -105,7 +106,7 @@ test-lowest: deps ## the unit tests with the lowest dependency versions pyprojec
 	$(VENV)/bin/uv venv --quiet --python $(PY) $(LOWEST_DIR)/venv
 	$(VENV)/bin/uv pip sync --quiet --python $(LOWEST_DIR)/venv/bin/python $(LOWEST_DIR)/requirements.txt
 	@grep -E '^(aiohttp|cloudevents|kubernetes|pydantic|redis|pytest)==' $(LOWEST_DIR)/requirements.txt | tr '\n' ' '; echo
-	cd python && PATH=$(abspath $(LOWEST_DIR)/venv/bin):$$PATH PYTHONPATH=src \
+	cd python && PATH=$(abspath $(LOWEST_DIR)/venv/bin):$$PATH PYTHONPATH=src:testing/src \
 		../$(LOWEST_DIR)/venv/bin/python -m pytest $(LOWEST_TESTS) -q -p no:cacheprovider
 
 .PHONY: up
