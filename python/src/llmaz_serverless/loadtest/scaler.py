@@ -7,14 +7,13 @@ load test can show 0 -> 1 -> N -> 0 without a cluster. Each replica is a real
 `llmaz-serverless sim` process on its own port, loading for `--startup-delay`
 seconds (its /health answers 503 until then).
 
-Rules, evaluated every `polling_interval`:
-- desired = ceil(concurrency / target_concurrency) clamped to [1, max_replicas]
-  while there is traffic; concurrency is the most requests in flight (held
-  ones included) seen since the last evaluation;
-- 0 once no request arrived or ran for `scale_to_zero_after` (KEDA's cooldownPeriod);
-- up at once (a request at zero wakes a replica immediately, like the
-  interceptor's push to the scaler); down one replica at a time after
-  `scale_down_after` seconds of lower demand (the HPA stabilization window).
+How many replicas to run is decided every `polling_interval` by the package's one
+scale-to-zero rule (scale_to_zero.py, which states it): ceil(concurrency /
+target_concurrency) up to max_replicas, zero after `scale_to_zero_after` without
+traffic, down one at a time after `scale_down_after`. This module adds what runs
+it locally: a request at zero wakes a replica at once (like the interceptor's push
+to the scaler) and is held until one is ready; replicas are started, health-checked,
+drained and stopped as real processes.
 
     python -m llmaz_serverless.loadtest.scaler --port 9000 --model m --max-replicas 3 -- --ttft 0.03
 
@@ -28,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import signal
 import sys
 import time
@@ -39,6 +37,7 @@ import aiohttp
 from aiohttp import web
 
 from llmaz_serverless.launcher import free_port
+from llmaz_serverless.scale_to_zero import ScaleToZeroRule, ScaleToZeroSettings
 
 STATE_PATH = "/local-scaler/state"
 _HOP_BY_HOP = {
@@ -56,15 +55,8 @@ _HOP_BY_HOP = {
 @dataclass
 class ScalerSettings:
     model: str = "emulated-llm"
-    max_replicas: int = 3
-    # Requests in flight per replica before another one is added (the add-on's
-    # concurrency targetValue; small here because an emulated replica is cheap).
-    target_concurrency: float = 1.0
-    scale_to_zero_after: float = 8.0
-    scale_down_after: float = 5.0
-    polling_interval: float = 0.5
-    # Longest a request is held waiting for a replica before a 504.
-    hold_timeout: float = 120.0
+    # When replicas are added and removed, and how long a request waits for one.
+    scaling: ScaleToZeroSettings = field(default_factory=ScaleToZeroSettings)
     # Extra flags for each `llmaz-serverless sim` replica (--startup-delay, --ttft, ...).
     sim_args: list[str] = field(default_factory=list)
 
@@ -101,9 +93,7 @@ class LocalScaler:
         self.desired = 0
         self.in_flight = 0
         self.held = 0
-        self.peak_since_poll = 0
-        self.last_activity = time.monotonic()
-        self.lower_since: float | None = None
+        self.rule = ScaleToZeroRule(settings.scaling, last_activity=time.monotonic())
         self.scale_ups_from_zero = 0
         self.replica_starts = 0
         self._ready = asyncio.Condition()
@@ -189,31 +179,11 @@ class LocalScaler:
 
     async def autoscale(self) -> None:
         while True:
-            await asyncio.sleep(self.s.polling_interval)
-            concurrency = max(self.peak_since_poll, self.in_flight)
-            self.peak_since_poll = self.in_flight
-            idle = time.monotonic() - self.last_activity
+            await asyncio.sleep(self.s.scaling.polling_interval)
             current = len(self._active())
-            if concurrency == 0:
-                # Quiet: down to one replica (HPA minimum while active), to zero after the cooldown.
-                want = 0 if idle >= self.s.scale_to_zero_after else min(current, 1)
-            else:
-                want = min(self.s.max_replicas, max(1, math.ceil(concurrency / self.s.target_concurrency)))
-            if want > current:
-                self.lower_since = None
+            want = self.rule.decide(time.monotonic(), current, self.in_flight)
+            if want != current:
                 await self._scale_to(want)
-            elif want < current:
-                now = time.monotonic()
-                if want == 0:
-                    self.lower_since = None
-                    await self._scale_to(0)
-                elif self.lower_since is None:
-                    self.lower_since = now
-                elif now - self.lower_since >= self.s.scale_down_after:
-                    self.lower_since = now
-                    await self._scale_to(current - 1)
-            else:
-                self.lower_since = None
 
     # -- requests --------------------------------------------------------
 
@@ -228,15 +198,14 @@ class LocalScaler:
     async def proxy(self, request: web.Request) -> web.StreamResponse:
         assert self._http is not None
         self.in_flight += 1
-        self.peak_since_poll = max(self.peak_since_poll, self.in_flight)
-        self.last_activity = time.monotonic()
+        self.rule.activity(time.monotonic(), self.in_flight)
         try:
             body = await request.read()
             if not any(r.ready and not r.draining for r in self.replicas):
                 self.held += 1
                 try:
                     await self.wake()
-                    replica = await asyncio.wait_for(self._pick(), self.s.hold_timeout)
+                    replica = await asyncio.wait_for(self._pick(), self.s.scaling.hold_timeout)
                 except TimeoutError:
                     return web.json_response({"error": {"message": "no replica became ready", "code": 504}},
                                              status=504)  # fmt: skip
@@ -271,7 +240,7 @@ class LocalScaler:
                 replica.release()
         finally:
             self.in_flight -= 1
-            self.last_activity = time.monotonic()
+            self.rule.activity(time.monotonic())
 
     def state(self) -> dict[str, Any]:
         return {
@@ -319,11 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in args:
         cut = args.index("--")
         args, sim_args = args[:cut], args[cut + 1 :]
-    d = ScalerSettings()
+    d = ScaleToZeroSettings()
     p = argparse.ArgumentParser(prog="python -m llmaz_serverless.loadtest.scaler", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--model", default=d.model)
+    p.add_argument("--model", default=ScalerSettings.model)
     p.add_argument("--max-replicas", type=int, default=d.max_replicas)
     p.add_argument("--target-concurrency", type=float, default=d.target_concurrency)
     p.add_argument("--scale-to-zero-after", type=float, default=d.scale_to_zero_after)
@@ -331,13 +300,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--polling-interval", type=float, default=d.polling_interval)
     p.add_argument("--hold-timeout", type=float, default=d.hold_timeout)
     a = p.parse_args(args)
-    if a.max_replicas < 1 or a.target_concurrency <= 0 or a.polling_interval <= 0:
-        p.error("need --max-replicas >= 1, --target-concurrency > 0 and --polling-interval > 0")
-    settings = ScalerSettings(
-        a.model, a.max_replicas, a.target_concurrency, a.scale_to_zero_after, a.scale_down_after,
-        a.polling_interval, a.hold_timeout, sim_args,
-    )  # fmt: skip
-    asyncio.run(LocalScaler(settings).run(a.port))
+    try:
+        scaling = ScaleToZeroSettings(
+            a.max_replicas, a.target_concurrency, a.scale_to_zero_after, a.scale_down_after,
+            a.polling_interval, a.hold_timeout,
+        )  # fmt: skip
+    except ValueError as err:
+        # The settings' field names are the flags' names, with underscores for dashes.
+        p.error("--" + str(err).replace("_", "-"))
+    asyncio.run(LocalScaler(ScalerSettings(a.model, scaling, sim_args)).run(a.port))
     return 0
 
 
