@@ -32,6 +32,10 @@ import yaml
 
 from llmaz_serverless.launcher import ManagedProcess, RedisServer, StartStop, component_process, free_port
 from llmaz_serverless.loadtest.scaler import STATE_PATH
+from llmaz_serverless.scale_to_zero import ScaleToZeroSettings
+
+# The local stack's scaling defaults, stated once where the rule that uses them lives.
+_SCALING = ScaleToZeroSettings()
 
 
 @dataclass
@@ -43,7 +47,7 @@ class LocalModelOptions:
     # short here so a local run stays short).
     startup_delay: float = 3.0
     # Seconds without requests before the emulator drops to zero replicas.
-    idle: float = 8.0
+    idle: float = _SCALING.scale_to_zero_after
     ttft: float = 0.03
     itl: float = 0.012
     prefill_per_token: float = 0.00005
@@ -52,12 +56,12 @@ class LocalModelOptions:
     cold_factor: float = 3.0
     fail_rate: float = 0.0
     # Most replicas of the local scaler simulation; 1 uses the emulator's own 0/1 mode.
-    max_replicas: int = 3
+    max_replicas: int = _SCALING.max_replicas
     # Requests in flight per replica before the simulation adds one (the add-on's
     # concurrency target; 2 makes the short profile's 6 users reach 3 replicas).
-    target_concurrency: float = 2.0
+    target_concurrency: float = _SCALING.target_concurrency
     # Seconds of lower demand before it removes a replica (HPA stabilization window).
-    scale_down_after: float = 5.0
+    scale_down_after: float = _SCALING.scale_down_after
 
     def replica_args(self) -> list[str]:
         """Flags of one emulated replica (`llmaz-serverless sim`), without address or scale to zero."""
