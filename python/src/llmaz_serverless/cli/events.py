@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._values_flags import add_values_flags
 from llmaz_serverless.openai_paths import BY_API
 
 EPILOG = """\
@@ -44,19 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    test.add_argument(
-        "-f", "--values", dest="values", action="append", default=[], type=Path, metavar="FILE",
-        help="values file (repeatable, merged in order like helm -f)",
-    )  # fmt: skip
-    test.add_argument(
-        "--set", dest="set_values", action="append", default=[], metavar="K=V", help="like helm --set"
-    )
-    test.add_argument(
-        "--chart",
-        type=Path,
-        default=None,
-        help="chart whose values.yaml lies underneath (default: the repo's)",
-    )
+    add_values_flags(test, chart_help="chart whose values.yaml lies underneath (default: the repo's)")
     test.add_argument("--output", "-o", choices=("text", "json"), default="text")
     test.add_argument(
         "event", type=Path, help="event JSON file (one structured CloudEvent or an array); - for stdin"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._values_flags import add_values_flags
 from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.plan import coldstart
 from llmaz_serverless.plan.planner import GridSpec, plan
@@ -99,12 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_trace_flags(p)
     v = p.add_argument_group("values")
-    v.add_argument("-f", "--values", action="append", default=[], type=Path, metavar="FILE",
-                   help="values file (repeatable, merged like helm -f)")  # fmt: skip
-    v.add_argument(
-        "--set", dest="set_values", action="append", default=[], metavar="K=V", help="like helm --set"
-    )
-    v.add_argument("--chart", type=Path, help="chart directory (default: the repo's llmaz-serverless)")
+    add_values_flags(v)
     v.add_argument("--model", help="plan only this model (name or servedName)")
     s = p.add_argument_group("the model's timing")
     s.add_argument(

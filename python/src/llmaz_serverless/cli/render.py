@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._values_flags import add_values_flags
 from llmaz_serverless.render.documents import ManifestError, split_manifest
 from llmaz_serverless.render.helm import (
     DEFAULT_NAMESPACE,
@@ -46,16 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "-f", "--values", dest="values", action="append", default=[], type=Path, metavar="FILE",
-        help="values file (repeatable, passed to helm -f in order)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--set", dest="set_values", action="append", default=[], metavar="K=V", help="helm --set"
-    )
-    parser.add_argument(
-        "--chart", type=Path, default=None, help="chart directory (default: the repo's llmaz-serverless)"
-    )
+    add_values_flags(parser, values_help="values file (repeatable, passed to helm -f in order)")
     parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
     parser.add_argument(
         "--release", default=DEFAULT_RELEASE, help=f"release name (default {DEFAULT_RELEASE})"
@@ -123,38 +115,43 @@ def _table(reports: list[ObjectReport]) -> str:
     return "\n".join(lines)
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"render: {message}", file=sys.stderr)
+    return code
+
+
+def _helm_refused(args: argparse.Namespace, err: HelmTemplateError) -> int:
+    # helm stops at its first complaint; `validate` on the same input lists them all, with lines.
+    problems = _values_problems(args)
+    if args.output == "json":
+        doc = {"valid": False, "helmError": err.stderr, "valuesProblems": problems, "objects": []}
+        print(json.dumps(doc, indent=2))
+    else:
+        print(f"render: helm template refused the chart:\n{err.stderr}", file=sys.stderr)
+        if problems:
+            print("render: `validate` finds in the same values:", file=sys.stderr)
+            for line in problems:
+                print(f"  {line}", file=sys.stderr)
+    return EXIT_INVALID
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         store = SchemaStore(args.kube_version)
     except UnsupportedKubeVersionError as err:
-        print(f"render: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(err), EXIT_USAGE)
     try:
         manifest = _manifest(args)
     except ToolMissingError as err:
-        print(f"render: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(err), EXIT_USAGE)
     except FileNotFoundError as err:
-        print(f"render: {err.filename}: no such file", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"{err.filename}: no such file", EXIT_USAGE)
     except HelmTemplateError as err:
-        # helm stops at its first complaint; `validate` on the same input lists them all, with lines.
-        problems = _values_problems(args)
-        if args.output == "json":
-            doc = {"valid": False, "helmError": err.stderr, "valuesProblems": problems, "objects": []}
-            print(json.dumps(doc, indent=2))
-        else:
-            print(f"render: helm template refused the chart:\n{err.stderr}", file=sys.stderr)
-            if problems:
-                print("render: `validate` finds in the same values:", file=sys.stderr)
-                for line in problems:
-                    print(f"  {line}", file=sys.stderr)
-        return EXIT_INVALID
+        return _helm_refused(args, err)
     try:
         objects = split_manifest(manifest)
     except ManifestError as err:
-        print(f"render: {err}", file=sys.stderr)
-        return EXIT_INVALID
+        return _fail(str(err), EXIT_INVALID)
     reports = validate_objects(objects, store, args.namespace)
     ok = all(r.status == STATUS_OK for r in reports)
     if args.output == "json":

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._values_flags import add_values_flags
 from llmaz_serverless.toolpaths import chart_dir
 from llmaz_serverless.values.loader import ValuesFileError
 from llmaz_serverless.values.merge import SetSyntaxError
@@ -40,16 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "-f", "--values", dest="values", action="append", default=[], type=Path, metavar="FILE",
-        help="values file (repeatable, merged in order like helm -f)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--set", dest="set_values", action="append", default=[], metavar="K=V", help="like helm --set"
-    )
-    parser.add_argument(
-        "--chart", type=Path, default=None, help="chart directory (default: the repo's llmaz-serverless)"
-    )
+    add_values_flags(parser)
     parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
