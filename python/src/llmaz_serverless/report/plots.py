@@ -51,6 +51,17 @@ def bucket_width(window: float) -> float:
     return float(max(1, math.ceil(window / 40)))
 
 
+def _time_axis(ax: Axes, run: RunData, xlabel: str, title: str, *, log: bool = False) -> None:
+    """The x axis of every over-time plot: seconds over the load's window, phases shaded, a grid
+    (minor lines too on a log scale)."""
+    start, end = run.window
+    _phases(ax, run)
+    ax.set_xlim(0, end - start)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(True, which="both" if log else "major", alpha=0.3)
+
+
 def _phases(ax: Axes, run: RunData, label: bool = True) -> None:
     for i, phase in enumerate(run.schedule.get("phases", [])):
         x = float(phase["start_s"])
@@ -128,12 +139,14 @@ def latency_over_time(run: RunData, summary: Summary, path: Path) -> Path:
         _legend(ax)
     else:
         _empty(ax, "no successful request")
-    _phases(ax, run)
-    ax.set_xlim(0, end - start)
-    ax.set_xlabel(f"seconds since start (requests grouped by send time, {width:g} s buckets)")
     ax.set_ylabel("seconds (log scale)")
-    ax.set_title("Latency percentiles over time (successful requests)")
-    ax.grid(True, which="both", alpha=0.3)
+    _time_axis(
+        ax,
+        run,
+        f"seconds since start (requests grouped by send time, {width:g} s buckets)",
+        "Latency percentiles over time (successful requests)",
+        log=True,
+    )
     return _finish(fig, path)
 
 
@@ -217,12 +230,8 @@ def throughput(run: RunData, summary: Summary, path: Path) -> Path:
     ax2.plot(xs + width / 2, tokens / width, color="#333333", marker=".", label="output tokens/s")
     ax2.set_ylabel("output tokens/s")
     ax2.set_ylim(bottom=0)
-    _phases(ax, run)
-    ax.set_xlim(0, end - start)
-    ax.set_xlabel(f"seconds since start ({width:g} s buckets)")
-    ax.set_title("Throughput")
     _legend(ax, ax2)
-    ax.grid(True, alpha=0.3)
+    _time_axis(ax, run, f"seconds since start ({width:g} s buckets)", "Throughput")
     return _finish(fig, path)
 
 
@@ -269,17 +278,13 @@ def replicas_over_time(run: RunData, summary: Summary, path: Path) -> Path:
     )
     ax2.set_ylabel("requests sent/s")
     ax2.set_ylim(bottom=0)
-    _phases(ax, run)
-    ax.set_xlim(0, end - start)
-    ax.set_xlabel("seconds since start")
-    ax.set_title("Replicas over time, with the request rate")
     _legend(ax, ax2)
-    ax.grid(True, alpha=0.3)
+    _time_axis(ax, run, "seconds since start", "Replicas over time, with the request rate")
     return _finish(fig, path)
 
 
 def cold_starts(run: RunData, summary: Summary, path: Path) -> Path:
-    start, end = run.window
+    start = run.window[0]
     fig, ax = plt.subplots(figsize=SIZE)
     warm_x, warm_y, cold_x, cold_y = [], [], [], []
     for r in run.records:
@@ -299,14 +304,14 @@ def cold_starts(run: RunData, summary: Summary, path: Path) -> Path:
         _legend(ax)
     else:
         _empty(ax, "no request")
-    _phases(ax, run)
-    ax.set_xlim(0, end - start)
-    ax.set_xlabel(
-        "seconds since start (send time); shaded: scale-ups from zero (last sample at zero -> first ready)"
-    )
     ax.set_ylabel("wait for the response (s, log)\nheaders; async: end to end")
-    ax.set_title(f"Cold-start waits: {len(summary.events)} scale-up(s) from zero")
-    ax.grid(True, which="both", alpha=0.3)
+    _time_axis(
+        ax,
+        run,
+        "seconds since start (send time); shaded: scale-ups from zero (last sample at zero -> first ready)",
+        f"Cold-start waits: {len(summary.events)} scale-up(s) from zero",
+        log=True,
+    )
     return _finish(fig, path)
 
 
