@@ -24,6 +24,23 @@ def _status(url: str) -> int:
         return err.code
 
 
+def _completion_statuses(port: int, model: str, count: int) -> list[int]:
+    """The statuses of `count` completions sent one after another."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/completions",
+        data=json.dumps({"model": model, "prompt": "p"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    statuses = []
+    for _ in range(count):
+        try:
+            with urllib.request.urlopen(request, timeout=5) as resp:
+                statuses.append(resp.status)
+        except urllib.error.HTTPError as err:
+            statuses.append(err.code)
+    return statuses
+
+
 def test_serves_with_flags_and_env_then_exits_zero_on_sigterm():
     port = free_port()
     env = {**os.environ, "LLMAZ_SERVERLESS_EMULATOR__FAIL_FIRST": "1"}
@@ -37,19 +54,7 @@ def test_serves_with_flags_and_env_then_exits_zero_on_sigterm():
         assert _status(f"http://127.0.0.1:{port}/health") == 503
         time.sleep(0.7)
         assert _status(f"http://127.0.0.1:{port}/health") == 200
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/v1/completions",
-            data=json.dumps({"model": "cli-model", "prompt": "p"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        statuses = []
-        for _ in range(2):
-            try:
-                with urllib.request.urlopen(request, timeout=5) as resp:
-                    statuses.append(resp.status)
-            except urllib.error.HTTPError as err:
-                statuses.append(err.code)
-        assert statuses == [500, 200]
+        assert _completion_statuses(port, "cli-model", 2) == [500, 200]
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
@@ -77,20 +82,8 @@ def test_config_file_defaults_lose_to_env_and_env_to_flags(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         wait_for_port(port, 20, proc)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/v1/completions",
-            data=json.dumps({"model": "flag-model", "prompt": "p"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        statuses = []
-        for _ in range(2):
-            try:
-                with urllib.request.urlopen(request, timeout=5) as resp:
-                    statuses.append(resp.status)
-            except urllib.error.HTTPError as err:
-                statuses.append(err.code)
         # failStatus from the file; failFirst 1 from env over the file's 2; the flag's model answers.
-        assert statuses == [503, 200]
+        assert _completion_statuses(port, "flag-model", 2) == [503, 200]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
