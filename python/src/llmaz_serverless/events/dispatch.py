@@ -132,20 +132,14 @@ def plan_rule(rule: EventRule, event: ReceivedEvent, tenant: str = "default") ->
     return planned
 
 
+@dataclass(eq=False)
 class Dispatcher:
-    def __init__(
-        self,
-        rules: RuleSet,
-        metrics: EventMetrics,
-        prewarm: PrewarmStore | None,
-        submitter: Submitter | None,
-        tenant: str = "default",
-    ) -> None:
-        self.rules = rules
-        self.metrics = metrics
-        self.prewarm = prewarm
-        self.submitter = submitter
-        self.tenant = tenant
+    rules: RuleSet
+    metrics: EventMetrics
+    # None where the process has no Redis for windows / no async API to submit to.
+    prewarm: PrewarmStore | None
+    submitter: Submitter | None
+    tenant: str = "default"
 
     def plan(self, event: ReceivedEvent) -> list[tuple[EventRule, list[PlannedAction]]]:
         return [(r, plan_rule(r, event, self.tenant)) for r in self.rules.matching(event.document)]

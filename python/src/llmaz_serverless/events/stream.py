@@ -33,23 +33,16 @@ log = logging.getLogger("llmaz_serverless.events")
 FIELD = b"event"
 
 
+@dataclasses.dataclass(eq=False)
 class StreamIntake:
-    def __init__(
-        self,
-        redis: Redis,
-        settings: StreamSettings,
-        dispatcher: Dispatcher,
-        metrics: EventMetrics,
-        limits: Limits,
-        consumer: str,
-    ) -> None:
-        self.redis = redis
-        self.settings = settings
-        self.dispatcher = dispatcher
-        self.metrics = metrics
-        self.limits = limits
-        self.consumer = consumer
-        self._claim_cursor = "0-0"
+    redis: Redis
+    settings: StreamSettings
+    dispatcher: Dispatcher
+    metrics: EventMetrics
+    limits: Limits
+    consumer: str
+    # Where the next XAUTOCLAIM of idle entries starts.
+    _claim_cursor: str = dataclasses.field(default="0-0", init=False)
 
     async def ensure_group(self) -> None:
         try:

@@ -23,7 +23,7 @@ Answer errors with `errors.openai_error(...)` so clients see one shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 
@@ -38,6 +38,16 @@ if TYPE_CHECKING:
 
     from llmaz_serverless.gateway.cache import ResponseCache
     from llmaz_serverless.gateway.upstream import UpstreamPool
+
+
+T = TypeVar("T")
+
+
+def _started(resource: T | None, name: str) -> T:
+    """A resource the app's startup opens; using it before then (or after cleanup) is a bug."""
+    if resource is None:
+        raise RuntimeError(f"GatewayContext.{name} is only available while the app runs (after startup)")
+    return resource
 
 
 @dataclass
@@ -64,22 +74,16 @@ class GatewayContext:
     @property
     def upstream(self) -> UpstreamPool:
         """The one keep-alive pool to the models' upstreams (bodies pass through undecoded)."""
-        if self._upstream is None:
-            raise RuntimeError("GatewayContext.upstream is only available while the app runs (after startup)")
-        return self._upstream
+        return _started(self._upstream, "upstream")
 
     @property
     def redis(self) -> aioredis.Redis:
         """Shared async Redis client of `redis.url` (a connection pool; no command timeout set)."""
-        if self._redis is None:
-            raise RuntimeError("GatewayContext.redis is only available while the app runs (after startup)")
-        return self._redis
+        return _started(self._redis, "redis")
 
     @property
     def cache(self) -> ResponseCache:
-        if self._cache is None:
-            raise RuntimeError("GatewayContext.cache is only available while the app runs (after startup)")
-        return self._cache
+        return _started(self._cache, "cache")
 
     @staticmethod
     def of(request: web.Request) -> GatewayContext:

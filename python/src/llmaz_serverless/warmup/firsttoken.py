@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,23 +35,18 @@ def counter_value(text: str, sample_name: str) -> float | None:
     return total
 
 
+@dataclass(eq=False)
 class FirstTokenWatcher:
-    def __init__(
-        self,
-        session: Callable[[], aiohttp.ClientSession],
-        poll_interval_s: float,
-        window_s: float,
-        clock: Callable[[], dt.datetime] = now_utc,
-    ) -> None:
-        self._session = session
-        self.poll_interval_s = poll_interval_s
-        self.window_s = window_s
-        self.clock = clock
+    # The warmup client's session, looked up at each read (the client opens it lazily).
+    session: Callable[[], aiohttp.ClientSession]
+    poll_interval_s: float
+    window_s: float
+    clock: Callable[[], dt.datetime] = now_utc
 
     async def read(self, url: str, sample_name: str) -> float | None:
         try:
             async with asyncio.timeout(5.0):
-                async with self._session().get(url) as resp:
+                async with self.session().get(url) as resp:
                     if resp.status != 200:
                         return None
                     return counter_value(await resp.text(errors="replace"), sample_name)

@@ -25,7 +25,7 @@ import logging
 import random
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from llmaz_serverless.config import ModelRuntime
@@ -65,33 +65,27 @@ class GateOutcome:
     report: WarmupReport | None = None
 
 
+@dataclass(eq=False)
 class ReadinessGate:
-    def __init__(
-        self,
-        settings: WarmupSettings,
-        api: KubeApi,
-        client: WarmupClient,
-        metrics: WarmupMetrics,
-        timeline: Timeline,
-        instance: str,
-        first_token: FirstTokenWatcher | None = None,
-        clock: Callable[[], Any] = now_utc,
-    ) -> None:
-        self.settings = settings
-        self.api = api
-        self.client = client
-        self.metrics = metrics
-        self.timeline = timeline
-        self.instance = instance
-        self.first_token = first_token
-        self.clock = clock
-        self._semaphore = asyncio.Semaphore(settings.max_concurrent_warmups)
-        self.tasks: dict[str, asyncio.Task[GateOutcome | None]] = {}
-        self._watchers: dict[str, asyncio.Task[None]] = {}
-        # Pods whose gate we opened: the watch may still show them closed for a moment.
-        self._opened: set[str] = set()
-        # Container restarts of each warmed pod when its gate was (last seen) open.
-        self._restarts: dict[str, int] = {}
+    settings: WarmupSettings
+    api: KubeApi
+    client: WarmupClient
+    metrics: WarmupMetrics
+    timeline: Timeline
+    instance: str
+    first_token: FirstTokenWatcher | None = None
+    clock: Callable[[], Any] = now_utc
+    # At most settings.max_concurrent_warmups warmups at once (made in __post_init__).
+    _semaphore: asyncio.Semaphore = field(init=False)
+    tasks: dict[str, asyncio.Task[GateOutcome | None]] = field(default_factory=dict, init=False)
+    _watchers: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
+    # Pods whose gate we opened: the watch may still show them closed for a moment.
+    _opened: set[str] = field(default_factory=set, init=False)
+    # Container restarts of each warmed pod when its gate was (last seen) open.
+    _restarts: dict[str, int] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._semaphore = asyncio.Semaphore(self.settings.max_concurrent_warmups)
 
     async def on_pod(self, event_type: str | None, pod: pods.Pod, model: ModelRuntime | None) -> str:
         """React to one watch event of a pod; returns what was done (for logs and tests)."""

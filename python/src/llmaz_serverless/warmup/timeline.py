@@ -105,28 +105,21 @@ def desired_replicas(playground: dict[str, Any]) -> int:
     return 1 if value is None else int(value)
 
 
+@dataclass(eq=False)
 class Timeline:
     """Phase bookkeeping for every replica of the configured models, in memory."""
 
-    def __init__(
-        self,
-        api: KubeApi,
-        metrics: WarmupMetrics,
-        settings: TimelineSettings,
-        instance: str,
-        clock: Callable[[], dt.datetime] = now_utc,
-    ) -> None:
-        self.api = api
-        self.metrics = metrics
-        self.settings = settings
-        self.instance = instance
-        self.clock = clock
-        self._replicas: dict[tuple[str, str], int] = {}
-        self._refs: dict[tuple[str, str], dict[str, Any]] = {}
-        self.decisions: dict[tuple[str, str], ScaleDecision] = {}
-        self.replicas: dict[str, ReplicaTimeline] = {}
-        # Pods that were already serving when first seen: nothing to time.
-        self._untracked: set[str] = set()
+    api: KubeApi
+    metrics: WarmupMetrics
+    settings: TimelineSettings
+    instance: str
+    clock: Callable[[], dt.datetime] = now_utc
+    _replicas: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
+    _refs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, init=False)
+    decisions: dict[tuple[str, str], ScaleDecision] = field(default_factory=dict, init=False)
+    replicas: dict[str, ReplicaTimeline] = field(default_factory=dict, init=False)
+    # Pods that were already serving when first seen: nothing to time.
+    _untracked: set[str] = field(default_factory=set, init=False)
 
     # --- Playgrounds -------------------------------------------------------------------
 
