@@ -1,4 +1,4 @@
-"""Install KEDA, the HTTP add-on, lws, llmaz, Prometheus and Redis on the local cluster, offline.
+"""Install KEDA, the HTTP add-on, lws, llmaz, Prometheus, Redis and NATS on the local cluster, offline.
 
 Their Helm repositories cannot be reached here, so each comes from its Go module source in
 the module cache, at the version versions.toml [cluster] builds: KEDA, the HTTP add-on and lws from their
@@ -50,7 +50,7 @@ HTTP_ADDON_VALUES = {
 }
 # Components installed from `config/` through an overlay of ours (versions.toml [cluster] names).
 KUSTOMIZED = ("keda", "http-add-on", "lws")
-E2E_MANIFESTS = ("prometheus.yaml", "redis.yaml")
+E2E_MANIFESTS = ("prometheus.yaml", "redis.yaml", "nats.yaml")
 WAIT = "10m"
 
 
@@ -145,7 +145,7 @@ def install_steps(
     python: str = sys.executable,
     cache: Path | None = None,
 ) -> list[Step]:
-    """KEDA, the HTTP add-on, lws, llmaz, then Prometheus and Redis; each waited for."""
+    """KEDA, the HTTP add-on, lws, llmaz, then Prometheus, Redis and NATS; each waited for."""
     work = workdir or default_workdir()
     k = _kube(kubectl, kubeconfig)
     h = _kube(helm, kubeconfig)
@@ -214,9 +214,10 @@ def install_steps(
         ),
         Step("wait for the llmaz webhooks", accepted("llmaz.yaml"), [probes / "llmaz.yaml"]),
         Step("install llmaz's BackendRuntimes", llmaz(), [chart / "Chart.yaml", llmaz_values]),
-        Step("install Prometheus and Redis", apply("e2e")),
+        Step("install Prometheus, Redis and NATS", apply("e2e")),
         Step("wait for Prometheus", available("monitoring", ("prometheus",))),
         Step("wait for Redis", available(E2E_NAMESPACE, ("redis",))),
+        Step("wait for NATS", available("nats", ("nats",))),
     ]
 
 

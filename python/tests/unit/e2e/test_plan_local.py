@@ -142,7 +142,7 @@ def test_local_steps_go_in_dependency_order(tmp_path):
     # No LWS pod before lws's pod webhook answers; no BackendRuntime before llmaz's does.
     assert at("wait for the LeaderWorkerSet webhooks") < at("install llmaz (manager only)")
     assert at("wait for the llmaz webhooks") < at("install llmaz's BackendRuntimes")
-    assert at("install llmaz's BackendRuntimes") < at("install Prometheus and Redis")
+    assert at("install llmaz's BackendRuntimes") < at("install Prometheus, Redis and NATS")
     assert at("wait for Redis") < at("register the emulator") < at("install llmaz-serverless")
     assert names[-1] == "install llmaz-serverless with the e2e values"
 
@@ -177,7 +177,7 @@ def test_every_deployment_a_step_waits_for_is_rendered_in_that_namespace(rendere
         if "rolled-out" in step.argv:
             at = step.argv.index("-n")
             waited += [(step.argv[at + 1], name) for name in step.argv[at + 2 :]]
-    assert len(waited) == 9  # KEDA 3, the add-on 3, lws, Prometheus, Redis
+    assert len(waited) == 10  # KEDA 3, the add-on 3, lws, Prometheus, Redis, NATS
     assert [w for w in waited if w not in deployments] == []
 
 
@@ -254,8 +254,7 @@ def test_every_rendered_image_is_one_the_cluster_pins_build(rendered):
 
 
 def test_the_e2e_manifests_change_only_images(rendered):
-    source = _docs((repo_root() / "manifests" / "e2e" / "prometheus.yaml").read_text())
-    source += _docs((repo_root() / "manifests" / "e2e" / "redis.yaml").read_text())
+    source = [d for m in UP.E2E_MANIFESTS for d in _docs((repo_root() / "manifests" / "e2e" / m).read_text())]
     local = {(d["kind"], d["metadata"]["name"]): d for d in rendered["e2e"]}
     assert set(local) - {(d["kind"], d["metadata"]["name"]) for d in source} == {
         ("Namespace", plan.NAMESPACE)

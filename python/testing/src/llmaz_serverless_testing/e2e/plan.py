@@ -93,6 +93,7 @@ def install_plan(
     stack = root / "charts" / "llmaz-serverless-stack"
     prometheus = root / "manifests" / "e2e" / "prometheus.yaml"
     redis = root / "manifests" / "e2e" / "redis.yaml"
+    nats = root / "manifests" / "e2e" / "nats.yaml"
     values = values_file(profile)
     steps = [
         Step("build the project image", ["docker", "build", "-t", IMAGE, str(root)], [root / "Dockerfile"]),
@@ -112,6 +113,11 @@ def install_plan(
             "install Redis 7 (cache, async streams, pre-warm state)",
             [kubectl, "apply", "--server-side", "-f", str(redis)],
             [redis],
+        ),
+        Step(
+            "install NATS with JetStream (the second broker, test_07)",
+            [kubectl, "apply", "--server-side", "-f", str(nats)],
+            [nats],
         ),
         receiver_step(kubectl),
         # Kinds must be served before objects of those kinds are installed: KEDA's
