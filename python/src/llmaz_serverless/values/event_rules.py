@@ -60,17 +60,14 @@ def _loc_keys(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "[")))
 
 
-@rule(
-    "events/invalid-rule",
-    "Event rule whose pattern, template or actions cannot work",
-    "Each eventRules entry is parsed as the gateway will parse it: patterns must compile (lists of allowed "
-    "values or prefix/exists/anythingBut matchers, CloudEvents attribute names at the top, payload fields "
-    "under `data`), request templates must use valid ${path} placeholders, every action is exactly one of "
-    "prewarm or submit, and windows are between 0 and 7 days. A warning: the chart cannot parse patterns and "
-    "templates, so it installs such a rule; `validate --strict` makes it fatal.",
-    WARNING,
-)
+@rule("events/invalid-rule", "Event rule whose pattern, template or actions cannot work", WARNING)
 def _invalid_rule(ctx: RuleContext) -> Iterator[Finding]:
+    """Each eventRules entry is parsed as the gateway will parse it: patterns must compile (lists of allowed
+    values or prefix/exists/anythingBut matchers, CloudEvents attribute names at the top, payload fields
+    under `data`), request templates must use valid ${path} placeholders, every action is exactly one of
+    prewarm or submit, and windows are between 0 and 7 days. A warning: the chart cannot parse patterns and
+    templates, so it installs such a rule; `validate --strict` makes it fatal.
+    """
     for i, raw in _rules(ctx):
         try:
             EventRule.model_validate(raw)
@@ -83,14 +80,12 @@ def _invalid_rule(ctx: RuleContext) -> Iterator[Finding]:
                 yield ctx.finding(None, keys, message, _NO_VALUE, None, WARNING)
 
 
-@rule(
-    "events/pattern-matches-everything",
-    "Event rule with an empty pattern and no matchAll",
-    "A rule without a pattern reacts to every event the gateway receives (every upload, every UI click "
-    "pre-warms or submits). That is almost always a forgotten pattern, so it must be said explicitly with "
-    "matchAll: true.",
-)
+@rule("events/pattern-matches-everything", "Event rule with an empty pattern and no matchAll")
 def _matches_everything(ctx: RuleContext) -> Iterator[Finding]:
+    """A rule without a pattern reacts to every event the gateway receives (every upload, every UI click
+    pre-warms or submits). That is almost always a forgotten pattern, so it must be said explicitly with
+    matchAll: true.
+    """
     for i, raw in _rules(ctx):
         pattern = raw.get("pattern")
         if (pattern is None or pattern == {}) and raw.get("matchAll") is not True:
@@ -104,13 +99,11 @@ def _matches_everything(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "events/match-all-with-pattern",
-    "Event rule with matchAll and a pattern",
-    "matchAll: true says the rule reacts to every event; a pattern beside it says it does not. One of them "
-    "is a mistake, so the rule must keep only one.",
-)
+@rule("events/match-all-with-pattern", "Event rule with matchAll and a pattern")
 def _match_all_with_pattern(ctx: RuleContext) -> Iterator[Finding]:
+    """matchAll: true says the rule reacts to every event; a pattern beside it says it does not. One of them
+    is a mistake, so the rule must keep only one.
+    """
     for i, raw in _rules(ctx):
         if raw.get("matchAll") and raw.get("pattern"):
             yield ctx.finding(
@@ -123,13 +116,11 @@ def _match_all_with_pattern(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "events/duplicate-rule-name",
-    "Two event rules with one name",
-    "Rule names label metrics, log lines and pre-warm windows in Redis; two rules with one name would share "
-    "them.",
-)
+@rule("events/duplicate-rule-name", "Two event rules with one name")
 def _duplicate_names(ctx: RuleContext) -> Iterator[Finding]:
+    """Rule names label metrics, log lines and pre-warm windows in Redis; two rules with one name would share
+    them.
+    """
     named = ((i, raw.get("name")) for i, raw in _rules(ctx) if isinstance(raw.get("name"), str))
     for i, name, first in repeats(named):
         what = f"is also the name of eventRules[{first}]"
@@ -170,13 +161,11 @@ def _all_model_names(ctx: RuleContext) -> set[str]:
     return names
 
 
-@rule(
-    "events/unknown-model",
-    "Event rule action names a model the release does not serve",
-    "prewarm.models and submit.model name entries of `models` (their `name`); a name that is missing or "
-    "disabled has no ScaledObject to pre-warm and no queue to submit to.",
-)
+@rule("events/unknown-model", "Event rule action names a model the release does not serve")
 def _unknown_model(ctx: RuleContext) -> Iterator[Finding]:
+    """prewarm.models and submit.model name entries of `models` (their `name`); a name that is missing or
+    disabled has no ScaledObject to pre-warm and no queue to submit to.
+    """
     enabled = {m.name for m in ctx.models()}
     every = _all_model_names(ctx)
     for i, raw in _rules(ctx):
@@ -202,13 +191,11 @@ def _unknown_model(ctx: RuleContext) -> Iterator[Finding]:
                 yield ctx.finding(None, path, "names no model of `models`", name, fix, ERROR)
 
 
-@rule(
-    "events/submit-without-async",
-    "Event rule submits jobs to a model without the async path",
-    "A submit action queues a job on the model's Redis stream. Without async.enabled the model has no queue "
-    "trigger (the job would not wake it) and without worker.enabled nothing runs the job.",
-)
+@rule("events/submit-without-async", "Event rule submits jobs to a model without the async path")
 def _submit_without_async(ctx: RuleContext) -> Iterator[Finding]:
+    """A submit action queues a job on the model's Redis stream. Without async.enabled the model has no queue
+    trigger (the job would not wake it) and without worker.enabled nothing runs the job.
+    """
     # A disabled worker is async/queue-without-worker on the model itself.
     models = {m.name: m for m in ctx.models()}
     for i, j, action in _actions(ctx):
@@ -227,13 +214,11 @@ def _submit_without_async(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "events/prewarm-without-gateway",
-    "Pre-warm rule without the gateway",
-    "Pre-warm windows are opened by the gateway's POST /v1/events and read by KEDA from the gateway's "
-    "GET /v1/prewarm/<model>; with gateway.enabled false neither exists.",
-)
+@rule("events/prewarm-without-gateway", "Pre-warm rule without the gateway")
 def _prewarm_without_gateway(ctx: RuleContext) -> Iterator[Finding]:
+    """Pre-warm windows are opened by the gateway's POST /v1/events and read by KEDA from the gateway's GET
+    /v1/prewarm/<model>; with gateway.enabled false neither exists.
+    """
     if ctx.get("gateway", "enabled") or not ctx.get("events", "enabled"):
         return
     for i, j, action in _actions(ctx):
@@ -248,13 +233,9 @@ def _prewarm_without_gateway(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "events/prewarm-above-max",
-    "Pre-warm floor above the model's maxReplicaCount",
-    "KEDA never scales past maxReplicaCount, so a pre-warm floor above it is capped silently.",
-    severity=WARNING,
-)
+@rule("events/prewarm-above-max", "Pre-warm floor above the model's maxReplicaCount", WARNING)
 def _prewarm_above_max(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA never scales past maxReplicaCount, so a pre-warm floor above it is capped silently."""
     models = {m.name: m for m in ctx.models()}
     for i, rule_ in _parsed(ctx):
         for j, action in enumerate(rule_.actions):

@@ -41,13 +41,11 @@ def _go_text(value: Any) -> str:
 
 
 # chart: uniqueModelNames
-@rule(
-    "models/duplicate-name",
-    "Two models with one name",
-    "Every object of a model is named after it; two entries of `models` with one name (enabled or not) "
-    "would render two objects with one name.",
-)
+@rule("models/duplicate-name", "Two models with one name")
 def _duplicate_model_names(ctx: RuleContext) -> Iterator[Finding]:
+    """Every object of a model is named after it; two entries of `models` with one name (enabled or not) would
+    render two objects with one name.
+    """
     named = (
         (model, model.own.get("name")) for model in ctx.all_models() if isinstance(model.own.get("name"), str)
     )
@@ -57,13 +55,11 @@ def _duplicate_model_names(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: uniqueServedNames
-@rule(
-    "routing/duplicate-served-name",
-    "Two models answer to one OpenAI model id",
-    "The gateway routes on the OpenAI `model` field: servedName, or the name when servedName is empty. Two "
-    "enabled models with one served name leave one of them unreachable.",
-)
+@rule("routing/duplicate-served-name", "Two models answer to one OpenAI model id")
 def _duplicate_served_names(ctx: RuleContext) -> Iterator[Finding]:
+    """The gateway routes on the OpenAI `model` field: servedName, or the name when servedName is empty. Two
+    enabled models with one served name leave one of them unreachable.
+    """
     served = ((model, model.get("servedName") or model.name) for model in ctx.models())
     for model, name, first in repeats(served):
         what = f"is already served by models[{first.index}]"
@@ -72,13 +68,11 @@ def _duplicate_served_names(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: fallbackModelAlwaysOn
-@rule(
-    "coldstart/fallback-scales-to-zero",
-    "Cold-start fallback model that scales to zero",
-    "The fallback answers while this model is cold; a fallback that can be at zero itself is cold at the "
-    "same moment, so it must keep minReplicaCount >= 1 and no idleReplicaCount.",
-)
+@rule("coldstart/fallback-scales-to-zero", "Cold-start fallback model that scales to zero")
 def _fallback_always_on(ctx: RuleContext) -> Iterator[Finding]:
+    """The fallback answers while this model is cold; a fallback that can be at zero itself is cold at the
+    same moment, so it must keep minReplicaCount >= 1 and no idleReplicaCount.
+    """
     every = ctx.all_models()
     for model in ctx.models():
         target = model.get("coldStart", "fallback", "model")
@@ -100,13 +94,11 @@ def _fallback_always_on(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: fallbackOrPlaceholder
-@rule(
-    "coldstart/fallback-and-placeholder",
-    "Cold-start fallback and placeholder both enabled",
-    "While a model is cold a request either gets the placeholder answer at once or goes to the fallback "
-    "model; the InterceptorRoute can do only one.",
-)
+@rule("coldstart/fallback-and-placeholder", "Cold-start fallback and placeholder both enabled")
 def _fallback_or_placeholder(ctx: RuleContext) -> Iterator[Finding]:
+    """While a model is cold a request either gets the placeholder answer at once or goes to the fallback
+    model; the InterceptorRoute can do only one.
+    """
     for model in ctx.models():
         if model.get("coldStart", "fallback", "enabled") and model.get("coldStart", "placeholder", "enabled"):
             yield ctx.finding(
@@ -120,13 +112,11 @@ def _fallback_or_placeholder(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: placeholderNeedsInterceptorRoute
-@rule(
-    "coldstart/placeholder-needs-interceptorroute",
-    "Placeholder response without the InterceptorRoute API",
-    "Only the InterceptorRoute API (HTTP add-on >= 0.14) can answer for a model at zero; HTTPScaledObject "
-    "has no placeholder.",
-)
+@rule("coldstart/placeholder-needs-interceptorroute", "Placeholder response without the InterceptorRoute API")
 def _placeholder_api(ctx: RuleContext) -> Iterator[Finding]:
+    """Only the InterceptorRoute API (HTTP add-on >= 0.14) can answer for a model at zero; HTTPScaledObject
+    has no placeholder.
+    """
     api = ctx.get("httpAddon", "api")
     if api == "InterceptorRoute":
         return
@@ -144,13 +134,11 @@ def _placeholder_api(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: replicaBounds (the prewarm part)
-@rule(
-    "scaling/prewarm-above-max",
-    "Pre-warm on install asks for more pods than maxReplicaCount",
-    "prewarm.onInstall starts prewarm.replicas pods; KEDA caps the model at maxReplicaCount, so more would "
-    "be scaled away at once.",
-)
+@rule("scaling/prewarm-above-max", "Pre-warm on install asks for more pods than maxReplicaCount")
 def _prewarm_above_max(ctx: RuleContext) -> Iterator[Finding]:
+    """prewarm.onInstall starts prewarm.replicas pods; KEDA caps the model at maxReplicaCount, so more would
+    be scaled away at once.
+    """
     for model in ctx.models():
         replicas = _int0(model.get("prewarm", "replicas"))
         top = _int0(model.get("scaling", "maxReplicaCount"))
@@ -166,12 +154,9 @@ def _prewarm_above_max(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: scalingModifiers
-@rule(
-    "scaling/modifiers-formula-empty",
-    "scalingModifiers enabled without a formula",
-    "KEDA rejects scalingModifiers without a formula over the trigger names.",
-)
+@rule("scaling/modifiers-formula-empty", "scalingModifiers enabled without a formula")
 def _modifiers_formula(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA rejects scalingModifiers without a formula over the trigger names."""
     for model in ctx.models():
         modifiers = model.get("scaling", "scalingModifiers", default={})
         if isinstance(modifiers, dict) and modifiers.get("enabled") and not modifiers.get("formula"):
@@ -190,10 +175,11 @@ def _modifiers_formula(ctx: RuleContext) -> Iterator[Finding]:
 @rule(
     "scaling/modifiers-fallback-needs-average-value",
     "scaling.fallback with scalingModifiers that KEDA cannot fall back on",
-    "KEDA applies fallback replicas with scalingModifiers only for metricType AverageValue and a "
-    "whole-number target above 0; otherwise it rejects the ScaledObject.",
 )
 def _modifiers_fallback(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA applies fallback replicas with scalingModifiers only for metricType AverageValue and a
+    whole-number target above 0; otherwise it rejects the ScaledObject.
+    """
     for model in ctx.models():
         modifiers = model.get("scaling", "scalingModifiers", default={})
         if not isinstance(modifiers, dict) or not modifiers.get("enabled"):
@@ -217,15 +203,13 @@ _TRIGGER_WORDS = frozenset({"http", "waiting", "kvcache", "queue", "inflight", "
 
 
 # chart: modifiersTriggers
-@rule(
-    "scaling/modifiers-unknown-trigger",
-    "scalingModifiers formula names a trigger the model does not have",
-    "KEDA refuses a ScaledObject whose formula names a trigger it does not have. Which triggers a model "
-    "has depends on its settings: waiting/kvcache need Prometheus and a query, queue needs async, "
-    "inflight needs async on Redis (NATS counts queued and in-flight jobs in one trigger, queue), "
-    "prewarm needs an event rule that pre-warms the model, cron_<name> a cron window.",
-)
+@rule("scaling/modifiers-unknown-trigger", "scalingModifiers formula names a trigger the model does not have")
 def _modifiers_unknown_trigger(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA refuses a ScaledObject whose formula names a trigger it does not have. Which triggers a model has
+    depends on its settings: waiting/kvcache need Prometheus and a query, queue needs async, inflight needs
+    async on Redis (NATS counts queued and in-flight jobs in one trigger, queue), prewarm needs an event
+    rule that pre-warms the model, cron_<name> a cron window.
+    """
     prewarmed = prewarmed_models(ctx)
     for model in ctx.models():
         modifiers = model.get("scaling", "scalingModifiers", default={})
@@ -248,12 +232,9 @@ def _modifiers_unknown_trigger(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: uniqueCronNames
-@rule(
-    "cron/duplicate-name",
-    "Two cron windows of one model with one name",
-    "Window names become trigger names (cron_<name>), which KEDA requires to be unique per ScaledObject.",
-)
+@rule("cron/duplicate-name", "Two cron windows of one model with one name")
 def _duplicate_cron_names(ctx: RuleContext) -> Iterator[Finding]:
+    """Window names become trigger names (cron_<name>), which KEDA requires to be unique per ScaledObject."""
     for model in ctx.models():
         names = [
             _go_text(entry.get("name")) if isinstance(entry, dict) else ""
@@ -265,12 +246,9 @@ def _duplicate_cron_names(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: workerNeedsAsyncModel
-@rule(
-    "async/worker-without-async-model",
-    "Worker enabled but no model is served asynchronously",
-    "The worker reads the Redis streams of models with async.enabled; with none it has no queue to read.",
-)
+@rule("async/worker-without-async-model", "Worker enabled but no model is served asynchronously")
 def _worker_without_async(ctx: RuleContext) -> Iterator[Finding]:
+    """The worker reads the Redis streams of models with async.enabled; with none it has no queue to read."""
     if ctx.get("worker", "enabled") and not any(m.get("async", "enabled") for m in ctx.models()):
         yield ctx.finding(
             None,
@@ -283,13 +261,11 @@ def _worker_without_async(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: gatewayPdb
-@rule(
-    "gateway/pdb-blocks-eviction",
-    "Gateway PodDisruptionBudget that allows no eviction",
-    "A PDB whose minAvailable is not below the gateway's replicas lets no pod go, so every node drain "
-    "blocks.",
-)
+@rule("gateway/pdb-blocks-eviction", "Gateway PodDisruptionBudget that allows no eviction")
 def _gateway_pdb(ctx: RuleContext) -> Iterator[Finding]:
+    """A PDB whose minAvailable is not below the gateway's replicas lets no pod go, so every node drain
+    blocks.
+    """
     minimum = ctx.get("gateway", "pdb", "minAvailable")
     replicas = _int0(ctx.get("gateway", "replicas"))
     if isinstance(minimum, str) or not (
@@ -308,13 +284,11 @@ def _gateway_pdb(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: movedKeys
-@rule(
-    "values/moved-key",
-    "A setting renamed inside a component's config",
-    "The generated config schema lets a renamed key through so that this rule can name its new place "
-    "(`retryBackoff` became `upstream.backoff.initial`, ...); the component would refuse it at start.",
-)
+@rule("values/moved-key", "A setting renamed inside a component's config")
 def _moved_keys(ctx: RuleContext) -> Iterator[Finding]:
+    """The generated config schema lets a renamed key through so that this rule can name its new place
+    (`retryBackoff` became `upstream.backoff.initial`, ...); the component would refuse it at start.
+    """
     for path, new in CONFIG_RENAMES.items():
         parent = ctx.get(*path[:-1])
         if isinstance(parent, dict) and path[-1] in parent:
@@ -344,13 +318,11 @@ def _grace_below(ctx: RuleContext, section: str, budget: int, spent_on: str, fix
 
 
 # chart: gracePeriods
-@rule(
-    "gateway/grace-period-below-shutdown",
-    "Gateway killed before its shutdown ends",
-    "On SIGTERM the gateway waits shutdownDelay, then drains streams for up to shutdownTimeout; a "
-    "terminationGracePeriodSeconds not above their sum cuts streams.",
-)
+@rule("gateway/grace-period-below-shutdown", "Gateway killed before its shutdown ends")
 def _gateway_grace(ctx: RuleContext) -> Iterator[Finding]:
+    """On SIGTERM the gateway waits shutdownDelay, then drains streams for up to shutdownTimeout; a
+    terminationGracePeriodSeconds not above their sum cuts streams.
+    """
     delay = _config_seconds(ctx, "gateway", "shutdownDelay", 5)
     timeout = _config_seconds(ctx, "gateway", "shutdownTimeout", 120)
     yield from _grace_below(
@@ -363,13 +335,11 @@ def _gateway_grace(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # chart: gracePeriods
-@rule(
-    "worker/grace-period-below-drain",
-    "Worker killed before its drain ends",
-    "On SIGTERM the worker finishes or hands back claimed jobs for up to drainTimeout; a "
-    "terminationGracePeriodSeconds not above it loses claimed jobs until they are reclaimed.",
-)
+@rule("worker/grace-period-below-drain", "Worker killed before its drain ends")
 def _worker_grace(ctx: RuleContext) -> Iterator[Finding]:
+    """On SIGTERM the worker finishes or hands back claimed jobs for up to drainTimeout; a
+    terminationGracePeriodSeconds not above it loses claimed jobs until they are reclaimed.
+    """
     drain = _config_seconds(ctx, "worker", "drainTimeout", 120)
     yield from _grace_below(
         ctx,

@@ -1,7 +1,7 @@
 """Semantic rules over merged values: what the schema cannot say.
 
 Each rule has a stable id (used in reports, docs and `--ignore`), a title,
-a one-line doc and a default severity. Rules read the chart's real layout:
+a doc (the rule function's docstring) and a default severity. Rules read the chart's real layout:
 every entry of `models` is the chart's `modelDefaults` deep-merged under the
 entry (maps merge, lists and scalars replace: the `mergeOverwrite` of
 templates/_models.tpl `llmaz-serverless.models`), and disabled models are
@@ -224,11 +224,15 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(rule_id: str, title: str, doc: str, severity: str = ERROR) -> Callable[..., Any]:
+def rule(rule_id: str, title: str, severity: str = ERROR) -> Callable[..., Any]:
+    """Register a rule; its docstring is the rule's doc (`validate --list-rules`, the docs)."""
+
     def register(
         func: Callable[[RuleContext], Iterator[Finding]],
     ) -> Callable[[RuleContext], Iterator[Finding]]:
-        RULES.append(Rule(rule_id, title, doc, severity, func))
+        if not func.__doc__:
+            raise TypeError(f"rule {rule_id}: {func.__name__} needs a docstring, the rule's doc")
+        RULES.append(Rule(rule_id, title, " ".join(func.__doc__.split()), severity, func))
         return func
 
     return register
@@ -297,14 +301,12 @@ def scales_to_zero(model: Model) -> bool:
 # --- the rules ------------------------------------------------------------------------------------
 
 
-@rule(
-    "timeouts/cold-start-below-load-time",
-    "Cold-start timeout shorter than the model's load time",
-    "timeouts.coldStart is the InterceptorRoute readiness timeout and the gateway's hold: shorter than the "
-    "time a pod needs to load and warm, every request that wakes the model times out (504) while the pod "
-    "keeps loading.",
-)
+@rule("timeouts/cold-start-below-load-time", "Cold-start timeout shorter than the model's load time")
 def _cold_start_timeout(ctx: RuleContext) -> Iterator[Finding]:
+    """timeouts.coldStart is the InterceptorRoute readiness timeout and the gateway's hold: shorter than the
+    time a pod needs to load and warm, every request that wakes the model times out (504) while the pod
+    keeps loading.
+    """
     for model in ctx.models():
         if model.get("coldStart", "fallback", "enabled"):
             continue  # the short readiness of a fallback route is the point of a fallback
@@ -324,15 +326,13 @@ def _cold_start_timeout(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "scaling/cooldown-below-cold-start",
-    "cooldownPeriod shorter than the cold start",
-    "A model woken by a request whose client then gave up has no held request left: only cooldownPeriod "
-    "keeps it from being scaled back to zero while it still loads, and a model that scales to zero after an "
-    "idle gap shorter than its cold start spends more time loading than serving. The limit is the cold-start "
-    "budget: timeouts.coldStart, never less than the load time.",
-)
+@rule("scaling/cooldown-below-cold-start", "cooldownPeriod shorter than the cold start")
 def _cooldown(ctx: RuleContext) -> Iterator[Finding]:
+    """A model woken by a request whose client then gave up has no held request left: only cooldownPeriod
+    keeps it from being scaled back to zero while it still loads, and a model that scales to zero after an
+    idle gap shorter than its cold start spends more time loading than serving. The limit is the cold-start
+    budget: timeouts.coldStart, never less than the load time.
+    """
     for model in ctx.models():
         if scales_to_zero(model):
             yield from _period_covers_cold_start(
@@ -347,10 +347,11 @@ def _cooldown(ctx: RuleContext) -> Iterator[Finding]:
 @rule(
     "scaling/initial-cooldown-below-cold-start",
     "A pre-warmed model can be scaled to zero while it still loads",
-    "With prewarm.onInstall the install starts pods before any request; KEDA may scale them to zero once "
-    "initialCooldownPeriod has passed, even if they are still loading, unless it covers the load time.",
 )
 def _initial_cooldown(ctx: RuleContext) -> Iterator[Finding]:
+    """With prewarm.onInstall the install starts pods before any request; KEDA may scale them to zero once
+    initialCooldownPeriod has passed, even if they are still loading, unless it covers the load time.
+    """
     for model in ctx.models():
         if model.get("prewarm", "onInstall") and scales_to_zero(model):
             yield from _period_covers_cold_start(
@@ -369,12 +370,9 @@ def _period_covers_cold_start(
         yield ctx.finding(model, ("scaling", key), f"is shorter than {whose}: {why}", seconds, fix, ERROR)
 
 
-@rule(
-    "scaling/max-below-min",
-    "maxReplicaCount below minReplicaCount",
-    "KEDA rejects a ScaledObject whose maxReplicaCount is below its minReplicaCount.",
-)
+@rule("scaling/max-below-min", "maxReplicaCount below minReplicaCount")
 def _max_below_min(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA rejects a ScaledObject whose maxReplicaCount is below its minReplicaCount."""
     for model in ctx.models():
         low = _int0(model.get("scaling", "minReplicaCount"))
         high = _int0(model.get("scaling", "maxReplicaCount"))
@@ -401,14 +399,12 @@ def _max_below_min(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "scaling/idle-not-below-min",
-    "idleReplicaCount not below minReplicaCount",
-    "KEDA rejects idleReplicaCount >= minReplicaCount. KEDA itself counts a minReplicaCount of 0 as 1, but "
-    "idleReplicaCount 0 with minReplicaCount 0 does nothing and almost always means minReplicaCount >= 1 was "
-    "meant, so the limit is minReplicaCount as written.",
-)
+@rule("scaling/idle-not-below-min", "idleReplicaCount not below minReplicaCount")
 def _idle(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA rejects idleReplicaCount >= minReplicaCount. KEDA itself counts a minReplicaCount of 0 as 1, but
+    idleReplicaCount 0 with minReplicaCount 0 does nothing and almost always means minReplicaCount >= 1 was
+    meant, so the limit is minReplicaCount as written.
+    """
     for model in ctx.models():
         idle = model.get("scaling", "idleReplicaCount")
         if idle is None:
@@ -453,13 +449,11 @@ def model_trigger_names(ctx: RuleContext, model: Model, prewarmed: set[str]) -> 
     return names
 
 
-@rule(
-    "scaling/zero-without-wake-trigger",
-    "Scale to zero with no trigger that can wake the model",
-    "At zero a model exports no metrics, so only the HTTP route, the async queue or a cron window can wake "
-    "it. A scalingModifiers formula that uses none of those keeps the model at zero for ever.",
-)
+@rule("scaling/zero-without-wake-trigger", "Scale to zero with no trigger that can wake the model")
 def _zero_without_wake(ctx: RuleContext) -> Iterator[Finding]:
+    """At zero a model exports no metrics, so only the HTTP route, the async queue or a cron window can wake
+    it. A scalingModifiers formula that uses none of those keeps the model at zero for ever.
+    """
     for model in ctx.models():
         if not scales_to_zero(model) or not model.get("scaling", "scalingModifiers", "enabled"):
             continue
@@ -491,13 +485,11 @@ def _zero_without_wake(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@rule(
-    "async/queue-without-worker",
-    "Async queue trigger without the worker",
-    "A model with async.enabled is woken by its Redis stream backlog, but only the worker (worker.enabled) "
-    "reads the stream and calls the model: without it jobs pile up and the model is woken for nothing.",
-)
+@rule("async/queue-without-worker", "Async queue trigger without the worker")
 def _queue_without_worker(ctx: RuleContext) -> Iterator[Finding]:
+    """A model with async.enabled is woken by its Redis stream backlog, but only the worker (worker.enabled)
+    reads the stream and calls the model: without it jobs pile up and the model is woken for nothing.
+    """
     if ctx.get("worker", "enabled"):
         return
     for model in ctx.models():
@@ -528,16 +520,14 @@ def _foreign_metric(query: str, backend: str) -> str | None:
     return None
 
 
-@rule(
-    "prometheus/metric-not-exported",
-    "Prometheus trigger on a metric the backend does not export",
-    "The chart builds each prometheus trigger from the backend's own metric names; a backend without the "
-    "metric (ollama exports none, TGI has no KV-cache gauge) gets no trigger, and a custom query naming "
-    "another backend's metric always reads 0. A switch the model entry sets itself is an error (the chart "
-    "refuses it); one inherited from modelDefaults is a warning, since the chart default turns both signals "
-    "on for every backend.",
-)
+@rule("prometheus/metric-not-exported", "Prometheus trigger on a metric the backend does not export")
 def _metric_not_exported(ctx: RuleContext) -> Iterator[Finding]:
+    """The chart builds each prometheus trigger from the backend's own metric names; a backend without the
+    metric (ollama exports none, TGI has no KV-cache gauge) gets no trigger, and a custom query naming
+    another backend's metric always reads 0. A switch the model entry sets itself is an error (the chart
+    refuses it); one inherited from modelDefaults is a warning, since the chart default turns both signals
+    on for every backend.
+    """
     if not ctx.get("prometheus", "enabled"):
         return
     for model in ctx.models():
@@ -588,16 +578,13 @@ def _gpu_keys(resources: Any) -> list[str]:
     return keys
 
 
-@rule(
-    "scheduling/gpu-without-placement",
-    "GPU request without a nodeSelector",
-    "GPU nodes are usually tainted and labelled; a GPU flavor without a nodeSelector either stays Pending or "
-    "lands on whatever GPU node is free. A llmaz 0.1.4 Playground has no tolerations field, so the flavor's "
-    "nodeSelector is the placement this chart controls (tolerations need the GPU taint removed, a "
-    "BackendRuntime or an admission webhook).",
-    WARNING,
-)
+@rule("scheduling/gpu-without-placement", "GPU request without a nodeSelector", WARNING)
 def _gpu_placement(ctx: RuleContext) -> Iterator[Finding]:
+    """GPU nodes are usually tainted and labelled; a GPU flavor without a nodeSelector either stays Pending or
+    lands on whatever GPU node is free. A llmaz 0.1.4 Playground has no tolerations field, so the flavor's
+    nodeSelector is the placement this chart controls (tolerations need the GPU taint removed, a
+    BackendRuntime or an admission webhook).
+    """
     for model in ctx.models():
         for i, flavor in enumerate(_list(model.get("flavors"))):
             if not isinstance(flavor, dict):
@@ -641,14 +628,12 @@ def _route_keys(model: Model) -> list[tuple[str, str, str, str]]:
     return [(h, p, header, value) for h in hosts for p in paths]
 
 
-@rule(
-    "routing/duplicate-host-path",
-    "Two models match the same host, path and header",
-    "The interceptor picks one route per request; two models with the same host, path prefix and header "
-    "leave it to chance which model answers (and which one scales). Routes without hosts, or with a header "
-    "but no header value, match the route's own name and never overlap.",
-)
+@rule("routing/duplicate-host-path", "Two models match the same host, path and header")
 def _duplicate_routes(ctx: RuleContext) -> Iterator[Finding]:
+    """The interceptor picks one route per request; two models with the same host, path prefix and header
+    leave it to chance which model answers (and which one scales). Routes without hosts, or with a header
+    but no header value, match the route's own name and never overlap.
+    """
     seen: dict[tuple[str, str, str, str], Model] = {}
     for model in ctx.models():
         reported = False
@@ -669,13 +654,11 @@ def _duplicate_routes(ctx: RuleContext) -> Iterator[Finding]:
             seen.setdefault(key, model)
 
 
-@rule(
-    "routing/unknown-model-reference",
-    "Fallback or failover names no model of the release",
-    "coldStart.fallback.model and failover must name another enabled entry of `models`; otherwise the "
-    "route points at a Service that does not exist.",
-)
+@rule("routing/unknown-model-reference", "Fallback or failover names no model of the release")
 def _unknown_reference(ctx: RuleContext) -> Iterator[Finding]:
+    """coldStart.fallback.model and failover must name another enabled entry of `models`; otherwise the route
+    points at a Service that does not exist.
+    """
     names = {m.name for m in ctx.models()}
     for model in ctx.models():
         refs: list[tuple[tuple[str, ...], Any]] = [(("failover",), model.get("failover"))]
@@ -716,15 +699,12 @@ def _zone_ok(name: str) -> bool:
     return True
 
 
-@rule(
-    "cron/invalid-timezone",
-    "Cron window in an unknown time zone",
-    "KEDA's cron scaler loads the window's time zone from the IANA database; an unknown name makes the "
-    "trigger fail, so the window never pre-warms (and failing triggers count toward fallback). A warning "
-    "because the chart has no time-zone database to check it with; `validate --strict` makes it fatal.",
-    WARNING,
-)
+@rule("cron/invalid-timezone", "Cron window in an unknown time zone", WARNING)
 def _cron_timezone(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA's cron scaler loads the window's time zone from the IANA database; an unknown name makes the
+    trigger fail, so the window never pre-warms (and failing triggers count toward fallback). A warning
+    because the chart has no time-zone database to check it with; `validate --strict` makes it fatal.
+    """
     for model in ctx.models():
         for i, entry in enumerate(_list(model.get("scaling", "cron"))):
             zone = _get(entry, "timezone")
@@ -782,13 +762,11 @@ def cron_problem(expr: str) -> str | None:
     return None
 
 
-@rule(
-    "cron/invalid-schedule",
-    "Cron window with an invalid start or end",
-    "KEDA parses start and end as 5-field cron expressions; an invalid one makes the trigger fail, so the "
-    "window never opens.",
-)
+@rule("cron/invalid-schedule", "Cron window with an invalid start or end")
 def _cron_schedule(ctx: RuleContext) -> Iterator[Finding]:
+    """KEDA parses start and end as 5-field cron expressions; an invalid one makes the trigger fail, so the
+    window never opens.
+    """
     for model in ctx.models():
         for i, entry in enumerate(_list(model.get("scaling", "cron"))):
             for key in ("start", "end"):
