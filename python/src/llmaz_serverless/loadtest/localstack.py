@@ -211,7 +211,8 @@ class LocalStack(StartStop):
         )
 
     def state(self) -> dict[str, Any]:
-        return httpx.get(self.state_url, timeout=2).json()
+        state: dict[str, Any] = httpx.get(self.state_url, timeout=2).json()
+        return state
 
     def wait_for_zero(self) -> float:
         """Wait until the model is at zero replicas; returns the seconds waited.
