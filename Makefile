@@ -77,13 +77,14 @@ actionlint: ## actionlint over .github/workflows (built with Go; NOT RUN without
 	fi
 
 .PHONY: lint
-lint: deps ## ruff, mypy, import layers (lint-imports), actionlint, helm lint --strict, chart-testing-style lint, Chart.lock in step
+lint: deps ## ruff, mypy, import layers (lint-imports), long functions explained, actionlint, helm lint --strict, chart-testing-style lint, Chart.lock in step
 	$(VENV)/bin/ruff check python
 	$(VENV)/bin/ruff format --check python
 	$(VENV)/bin/ruff check --config python/pyproject.toml scripts
 	$(VENV)/bin/ruff format --config python/pyproject.toml --check scripts
 	cd python && ../$(VENV)/bin/mypy src testing/src
 	cd python && ../$(VENV)/bin/lint-imports
+	$(PY) scripts/lint_code_shape.py
 	@$(MAKE) --no-print-directory actionlint
 	$(PY) scripts/chart_lock.py --check
 	$(PY) scripts/lint_charts.py

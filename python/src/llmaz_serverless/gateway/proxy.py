@@ -127,35 +127,11 @@ async def handle(request: web.Request) -> web.StreamResponse:
             )
     request[LOG_FIELDS]["model"] = route.name
 
-    decision = BYPASS
-    key = ""
+    decision, key, cached = BYPASS, "", None
     if api_path in CACHEABLE_PATHS:
-        opt = request.headers.get(OPT_IN_HEADER)
-        if opt is not None and opt.strip().lower() not in ("on", "off"):
-            # A typo must not silently turn caching off (or leave a sampled answer uncached).
-            return openai_error(
-                400, f"Header {OPT_IN_HEADER} is {opt!r}; send `on`, `off`, or leave it out.",
-                code="invalid_header", param=OPT_IN_HEADER,
-            )  # fmt: skip
-        decision = decide(request.headers, body, route.model.cache, settings.cache)
-        if decision.store:
-            scope = ""
-            if settings.cache.scope_by_api_key:
-                scope = ctx.auth.key_of(request) or ""
-            key = cache_key(settings.cache.key_prefix, api_path, body, scope)
-        if decision.lookup:
-            found = await ctx.cache.lookup(key)
-            if found is not None:
-                hit, tier = found
-                ctx.metrics.cache_hits.labels(route.name, tier).inc()
-                request[LOG_FIELDS]["cache"] = "HIT"
-                request[LOG_FIELDS]["cache_tier"] = tier
-                return web.Response(
-                    body=hit.body, headers={"Content-Type": hit.content_type, "X-Cache": "HIT"}
-                )
-        if decision.store:
-            ctx.metrics.cache_misses.labels(route.name).inc()
-        request[LOG_FIELDS]["cache"] = decision.label
+        decision, key, cached = await _consult_cache(request, ctx, route, api_path, body)
+        if cached is not None:
+            return cached
 
     deadline = route.model.timeouts.request
     in_flight = ctx.metrics.in_flight.labels(route.name)
@@ -177,6 +153,39 @@ async def handle(request: web.Request) -> web.StreamResponse:
         )
     finally:
         in_flight.dec()
+
+
+async def _consult_cache(
+    request: web.Request, ctx: GatewayContext, route: Route, api_path: str, body: dict[str, Any]
+) -> tuple[CacheDecision, str, web.StreamResponse | None]:
+    """The cache's part of a cacheable request: (decision, key, the cached answer on a hit)."""
+    settings = ctx.settings
+    opt = request.headers.get(OPT_IN_HEADER)
+    if opt is not None and opt.strip().lower() not in ("on", "off"):
+        # A typo must not silently turn caching off (or leave a sampled answer uncached).
+        error = openai_error(
+            400, f"Header {OPT_IN_HEADER} is {opt!r}; send `on`, `off`, or leave it out.",
+            code="invalid_header", param=OPT_IN_HEADER,
+        )  # fmt: skip
+        return BYPASS, "", error
+    decision = decide(request.headers, body, route.model.cache, settings.cache)
+    key = ""
+    if decision.store:
+        scope = (ctx.auth.key_of(request) or "") if settings.cache.scope_by_api_key else ""
+        key = cache_key(settings.cache.key_prefix, api_path, body, scope)
+    if decision.lookup:
+        found = await ctx.cache.lookup(key)
+        if found is not None:
+            hit, tier = found
+            ctx.metrics.cache_hits.labels(route.name, tier).inc()
+            request[LOG_FIELDS]["cache"] = "HIT"
+            request[LOG_FIELDS]["cache_tier"] = tier
+            answer = web.Response(body=hit.body, headers={"Content-Type": hit.content_type, "X-Cache": "HIT"})
+            return decision, key, answer
+    if decision.store:
+        ctx.metrics.cache_misses.labels(route.name).inc()
+    request[LOG_FIELDS]["cache"] = decision.label
+    return decision, key, None
 
 
 def _too_large(limit: int) -> web.Response:

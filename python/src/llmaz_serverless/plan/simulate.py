@@ -189,6 +189,9 @@ def service_times(arrivals: list[Arrival], svc: Service) -> list[float]:
     return [svc.seconds(a.prompt_tokens, a.output_tokens) for a in arrivals]
 
 
+# Long on purpose: one discrete-event loop whose nested helpers share its state (pool, HPA, in-flight
+# requests, KEDA's last active time); the arrival loop inside runs once per request for every
+# candidate the planner's search tries, so it reads locals rather than attributes of a state object.
 def simulate_keda(
     arrivals: list[Arrival],
     s: Scaling,

@@ -64,6 +64,8 @@ def _cond(type_: str, status: bool, at: dt.datetime, reason: str | None = None, 
     return cond
 
 
+# Long on purpose: one Pod object written out in full, as the API server returns it for an
+# llmaz/LWS model pod at each stage of its start, so a test reads the whole fixture in one place.
 def make_pod(
     stage: str = "healthy",
     *,

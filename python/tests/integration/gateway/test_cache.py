@@ -168,3 +168,23 @@ async def test_unknown_cache_opt_in_value_is_refused_with_400_naming_the_header(
     assert "'of'" in error["message"]
     assert (ok[0], ok[1]) == (200, "BYPASS")
     assert sim.state()["completedTotal"] == 1
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+async def test_scope_by_api_key_keeps_one_cache_per_client(emulator, gateway, tmp_path, scoped):
+    keys = tmp_path / "keys"
+    keys.write_text("k-alice\nk-bob\n")
+    sim = emulator(model="m")
+    gw = gateway(
+        [model("m", sim.url)],
+        auth={"enabled": True, "keysFile": str(keys)},
+        cache={"scopeByApiKey": scoped},
+    )
+    url = f"{gw.url}/v1/completions"
+    alice, bob = ({"Authorization": f"Bearer {k}"} for k in ("k-alice", "k-bob"))
+    async with aiohttp.ClientSession() as http:
+        assert (await _post(http, url, GREEDY, alice))[1] == "MISS"
+        assert (await _until_hit(http, url, GREEDY, alice))[1] == "HIT"
+        # Scoped, Bob's identical prompt is his own miss: X-Cache cannot tell him what Alice sent.
+        assert (await _post(http, url, GREEDY, bob))[1] == ("MISS" if scoped else "HIT")
+    assert sim.state()["completedTotal"] == (2 if scoped else 1)
