@@ -14,14 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
-from llmaz_serverless.results.objects import (
-    CHUNK_SIZE,
-    ObjectLocationError,
-    ObjectNotFoundError,
-    ObjectStore,
-    PayloadTooLargeError,
-    PutResult,
-)
+from llmaz_serverless.results.objects import ObjectLocationError, ObjectNotFoundError, ObjectStore, Reader
 
 
 class FilesystemObjectStore(ObjectStore):
@@ -53,12 +46,8 @@ class FilesystemObjectStore(ObjectStore):
     def check_uri(self, uri: str) -> None:
         self._path(uri)
 
-    async def put_bytes(
-        self, key: str, data: bytes, *, content_type: str = "application/json", if_absent: bool = False
-    ) -> PutResult:
-        path = self._key_path(key)
-        created = await asyncio.to_thread(self._write_file, path, data, if_absent)
-        return PutResult(uri=self.uri_for(key), size=len(data), created=created)
+    async def _write_bytes(self, key: str, data: bytes, content_type: str, if_absent: bool) -> bool:
+        return await asyncio.to_thread(self._write_file, self._key_path(key), data, if_absent)
 
     @staticmethod
     def _write_file(path: Path, data: bytes, if_absent: bool) -> bool:
@@ -71,14 +60,7 @@ class FilesystemObjectStore(ObjectStore):
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    async def put_stream(
-        self,
-        key: str,
-        chunks: AsyncIterator[bytes],
-        *,
-        max_bytes: int,
-        content_type: str = "application/json",
-    ) -> PutResult:
+    async def _write_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         path = self._key_path(key)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
@@ -88,13 +70,11 @@ class FilesystemObjectStore(ObjectStore):
             with os.fdopen(fd, "wb") as fh:
                 async for chunk in chunks:
                     size += len(chunk)
-                    if size > max_bytes:
-                        raise PayloadTooLargeError(max_bytes)
                     await asyncio.to_thread(fh.write, chunk)
             await asyncio.to_thread(_publish, tmp, path, False)
         finally:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
-        return PutResult(uri=self.uri_for(key), size=size)
+        return size
 
     async def size(self, uri: str) -> int | None:
         path = self._path(uri)
@@ -104,17 +84,12 @@ class FilesystemObjectStore(ObjectStore):
             return None
         return stat.st_size
 
-    async def stream(self, uri: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def _open(self, uri: str) -> Reader:
         path = self._path(uri)
         try:
-            fh = await asyncio.to_thread(open, path, "rb")
+            return await asyncio.to_thread(open, path, "rb")
         except FileNotFoundError as err:
             raise ObjectNotFoundError(uri) from err
-        try:
-            while chunk := await asyncio.to_thread(fh.read, chunk_size):
-                yield chunk
-        finally:
-            fh.close()
 
     async def delete(self, uri: str) -> None:
         await asyncio.to_thread(self._path(uri).unlink, missing_ok=True)

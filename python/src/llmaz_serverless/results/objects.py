@@ -10,8 +10,10 @@ only ever accepted inside the configured root or bucket prefix.
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from llmaz_serverless.results.settings import ObjectStoreSettings
 
@@ -40,6 +42,24 @@ class PutResult:
     created: bool = True
 
 
+async def capped(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[bytes]:
+    """Pass `chunks` through, raising PayloadTooLargeError as soon as they add up past `max_bytes`."""
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLargeError(max_bytes)
+        yield chunk
+
+
+class Reader(Protocol):
+    """What ObjectStore.stream reads from: an open file, or a boto3 StreamingBody."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class ObjectStore(abc.ABC):
     kind: str = ""
 
@@ -50,12 +70,13 @@ class ObjectStore(abc.ABC):
     def check_uri(self, uri: str) -> None:
         """Raise ObjectLocationError unless `uri` names an object inside this store."""
 
-    @abc.abstractmethod
     async def put_bytes(
         self, key: str, data: bytes, *, content_type: str = "application/json", if_absent: bool = False
-    ) -> PutResult: ...
+    ) -> PutResult:
+        """Store `data` at `key`; with `if_absent` an object already there is kept (first writer wins)."""
+        created = await self._write_bytes(key, data, content_type, if_absent)
+        return PutResult(uri=self.uri_for(key), size=len(data), created=created)
 
-    @abc.abstractmethod
     async def put_stream(
         self,
         key: str,
@@ -65,13 +86,36 @@ class ObjectStore(abc.ABC):
         content_type: str = "application/json",
     ) -> PutResult:
         """Store a stream without holding it in memory; PayloadTooLargeError past `max_bytes`."""
+        size = await self._write_stream(key, capped(chunks, max_bytes), content_type)
+        return PutResult(uri=self.uri_for(key), size=size)
+
+    # The backends implement only the writes; put_bytes and put_stream above own the
+    # PutResult and the size cap, so every backend reports and limits the same way.
+    @abc.abstractmethod
+    async def _write_bytes(self, key: str, data: bytes, content_type: str, if_absent: bool) -> bool:
+        """Write one object; False when `if_absent` found one already there."""
+
+    @abc.abstractmethod
+    async def _write_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
+        """Write the stream as one object, visible only once complete; returns its size in bytes."""
 
     @abc.abstractmethod
     async def size(self, uri: str) -> int | None:
         """Size in bytes, None when there is no such object."""
 
+    async def stream(self, uri: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """The object's bytes chunk by chunk; ObjectNotFoundError when there is no such object."""
+        reader = await self._open(uri)
+        try:
+            # The backends' readers block (a file, a boto3 body): each read runs in a thread.
+            while chunk := await asyncio.to_thread(reader.read, chunk_size):
+                yield chunk
+        finally:
+            reader.close()
+
     @abc.abstractmethod
-    def stream(self, uri: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]: ...
+    async def _open(self, uri: str) -> Reader:
+        """A blocking reader of the object at `uri`; ObjectNotFoundError when there is none."""
 
     async def get_bytes(self, uri: str) -> bytes:
         parts = [chunk async for chunk in self.stream(uri)]

@@ -19,14 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from llmaz_serverless.results.objects import (
-    CHUNK_SIZE,
-    ObjectLocationError,
-    ObjectNotFoundError,
-    ObjectStore,
-    PayloadTooLargeError,
-    PutResult,
-)
+from llmaz_serverless.results.objects import ObjectLocationError, ObjectNotFoundError, ObjectStore, Reader
 from llmaz_serverless.results.settings import ObjectStoreSettings
 
 # S3's minimum part size (except the last part) is 5 MiB.
@@ -82,12 +75,8 @@ class S3ObjectStore(ObjectStore):
     def check_uri(self, uri: str) -> None:
         self._split(uri)
 
-    async def put_bytes(
-        self, key: str, data: bytes, *, content_type: str = "application/json", if_absent: bool = False
-    ) -> PutResult:
-        s3_key = self._key(key)
-        created = await asyncio.to_thread(self._put, s3_key, data, content_type, if_absent)
-        return PutResult(uri=self.uri_for(key), size=len(data), created=created)
+    async def _write_bytes(self, key: str, data: bytes, content_type: str, if_absent: bool) -> bool:
+        return await asyncio.to_thread(self._put, self._key(key), data, content_type, if_absent)
 
     def _put(self, s3_key: str, data: bytes, content_type: str, if_absent: bool) -> bool:
         args: dict[str, Any] = {
@@ -111,14 +100,7 @@ class S3ObjectStore(ObjectStore):
         self.client.put_object(**args)
         return True
 
-    async def put_stream(
-        self,
-        key: str,
-        chunks: AsyncIterator[bytes],
-        *,
-        max_bytes: int,
-        content_type: str = "application/json",
-    ) -> PutResult:
+    async def _write_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         s3_key = self._key(key)
         buf = bytearray()
         size = 0
@@ -127,8 +109,6 @@ class S3ObjectStore(ObjectStore):
         try:
             async for chunk in chunks:
                 size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadTooLargeError(max_bytes)
                 buf.extend(chunk)
                 while len(buf) >= PART_SIZE:
                     if upload_id is None:
@@ -159,7 +139,7 @@ class S3ObjectStore(ObjectStore):
                 await asyncio.to_thread(
                     self.client.abort_multipart_upload, Bucket=self.bucket, Key=s3_key, UploadId=upload_id
                 )
-        return PutResult(uri=self.uri_for(key), size=size)
+        return size
 
     def _start_multipart(self, s3_key: str, content_type: str) -> str:
         reply = self.client.create_multipart_upload(Bucket=self.bucket, Key=s3_key, ContentType=content_type)
@@ -182,7 +162,7 @@ class S3ObjectStore(ObjectStore):
     async def size(self, uri: str) -> int | None:
         return await asyncio.to_thread(self._head, self._split(uri))
 
-    async def stream(self, uri: str, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def _open(self, uri: str) -> Reader:
         s3_key = self._split(uri)
         try:
             reply = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=s3_key)
@@ -190,12 +170,8 @@ class S3ObjectStore(ObjectStore):
             if _code(err) in ("404", "NoSuchKey", "NotFound"):
                 raise ObjectNotFoundError(uri) from err
             raise
-        body = reply["Body"]
-        try:
-            while chunk := await asyncio.to_thread(body.read, chunk_size):
-                yield chunk
-        finally:
-            body.close()
+        body: Reader = reply["Body"]
+        return body
 
     async def delete(self, uri: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=self._split(uri))
