@@ -36,6 +36,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -44,7 +45,7 @@ from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import RedisError
 
 from llmaz_serverless.backoff import Backoff
-from llmaz_serverless.config import ModelRuntime, RuntimeConfig
+from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.events.submit import Enqueue, JobRequest
 from llmaz_serverless.gateway.context import GatewayContext
 from llmaz_serverless.gateway.errors import openai_error
@@ -57,7 +58,7 @@ from llmaz_serverless.queue.settings import SECTION as QUEUE_SECTION
 from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.queue.status import StatusStore
 from llmaz_serverless.queue.submit import SubmitError, Submitter
-from llmaz_serverless.results.objects import ObjectNotFoundError, ObjectStore, build_object_store
+from llmaz_serverless.results.objects import ObjectNotFoundError, build_object_store
 from llmaz_serverless.results.store import ResultStore
 
 log = logging.getLogger("llmaz_serverless.gateway.async")
@@ -83,27 +84,22 @@ class AsyncApiMetrics:
         )  # fmt: skip
 
 
+@dataclass(kw_only=True, eq=False)
 class AsyncApi:
     """Handlers bound to the queue, stores and settings; built at app startup."""
 
-    def __init__(
-        self,
-        *,
-        settings: QueueSettings,
-        models: dict[str, ModelRuntime],
-        broker: Broker,
-        status: StatusStore,
-        results: ResultStore,
-        objects: ObjectStore | None,
-        metrics: AsyncApiMetrics,
-    ) -> None:
-        self.settings = settings
-        self.status = status
-        self.results = results
-        self.metrics = metrics
-        self.submitter = Submitter(
-            settings=settings, models=models, broker=broker, status=status, objects=objects
-        )
+    # Accepts submissions; its settings and status store are this API's too.
+    submitter: Submitter
+    results: ResultStore
+    metrics: AsyncApiMetrics
+
+    @property
+    def settings(self) -> QueueSettings:
+        return self.submitter.settings
+
+    @property
+    def status(self) -> StatusStore:
+        return self.submitter.status
 
     def tenant_of(self, request: web.Request) -> str:
         # An authenticating layer may set request["tenant"]; a header only when the operator trusts it.
@@ -283,13 +279,13 @@ def build_api(runtime: RuntimeConfig, redis: Any, registry: CollectorRegistry) -
     broker = build_broker(settings, redis, consumer="gateway", models=[m.name for m in runtime.models])
     status = StatusStore(redis, key_prefix=settings.key_prefix, ttl=settings.results.ttl,
                          outbox_stream=settings.notify_stream)  # fmt: skip
-    api = AsyncApi(
-        settings=settings,
-        models={m.name: m for m in runtime.models},
-        broker=broker,
-        status=status,
-        results=ResultStore(redis, settings.results, key_prefix=settings.key_prefix, objects=objects),
+    submitter = Submitter(
+        settings=settings, models={m.name: m for m in runtime.models}, broker=broker, status=status,
         objects=objects,
+    )  # fmt: skip
+    api = AsyncApi(
+        submitter=submitter,
+        results=ResultStore(redis, settings.results, key_prefix=settings.key_prefix, objects=objects),
         metrics=AsyncApiMetrics(registry),
     )
     return api, broker

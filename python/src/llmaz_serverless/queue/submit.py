@@ -122,21 +122,17 @@ def _check_sampling(body: dict[str, Any]) -> None:
             raise _bad(f"`{name}` must be a number from {low} to {high}; got {value!r}", name)
 
 
+@dataclass(kw_only=True, eq=False)
 class Submitter:
-    def __init__(
-        self,
-        *,
-        settings: QueueSettings,
-        models: dict[str, ModelRuntime],
-        broker: Broker,
-        status: StatusStore,
-        objects: ObjectStore | None,
-    ) -> None:
-        self.settings = settings
-        self.models = models
-        self.broker = broker
-        self.status = status
-        self.objects = objects
+    """Validates and enqueues async requests; shared by the gateway's API, tests and the benchmark."""
+
+    settings: QueueSettings
+    # Every model the gateway knows, by name (a 404 names them); queue.models narrows the async ones.
+    models: dict[str, ModelRuntime]
+    broker: Broker
+    status: StatusStore
+    # Where big bodies and uploads go; None when queue.objectStore.type is 'none'.
+    objects: ObjectStore | None
 
     def _model(self, body: dict[str, Any]) -> str:
         model = body.get("model")

@@ -8,6 +8,7 @@ both finish, the stored result is the first one and the status points at it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -20,20 +21,20 @@ class ResultTooLargeError(RuntimeError):
     pass
 
 
+@dataclass(eq=False)
 class ResultStore:
-    def __init__(
-        self,
-        client: aioredis.Redis,
-        settings: ResultSettings,
-        *,
-        key_prefix: str,
-        objects: ObjectStore | None = None,
-    ) -> None:
-        self.client = client
-        self.settings = settings
-        self.key_prefix = key_prefix
-        self.objects = objects
-        self.ttl = max(1, int(settings.ttl))
+    client: aioredis.Redis
+    settings: ResultSettings
+    _: KW_ONLY
+    # Prefix of every Redis key of this deployment (queue.keyPrefix).
+    key_prefix: str
+    # Where results above queue.results.inlineMaxBytes go; None: nowhere, they fail the job.
+    objects: ObjectStore | None = None
+    # Seconds a Redis-held result lives (queue.results.ttl, at least 1: EX 0 is an error).
+    ttl: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ttl = max(1, int(self.settings.ttl))
 
     def redis_key(self, job_id: str) -> str:
         return f"{self.key_prefix}result:{job_id}"

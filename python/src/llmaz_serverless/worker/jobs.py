@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from llmaz_serverless.config import ModelRuntime
@@ -32,27 +33,19 @@ from llmaz_serverless.worker.settings import WorkerSettings
 log = logging.getLogger(__name__)
 
 
+@dataclass(kw_only=True, eq=False)
 class JobProcessor:
-    def __init__(
-        self,
-        *,
-        settings: WorkerSettings,
-        models: dict[str, ModelRuntime],
-        broker: Broker,
-        status: StatusStore,
-        results: ResultStore,
-        client: ModelClient,
-        metrics: WorkerMetrics,
-        consumer: str,
-    ) -> None:
-        self.settings = settings
-        self.models = models
-        self.broker = broker
-        self.status = status
-        self.results = results
-        self.client = client
-        self.metrics = metrics
-        self.consumer = consumer
+    """A job lane's handler: one delivery in, a committed status (and an ack) out."""
+
+    settings: WorkerSettings
+    models: dict[str, ModelRuntime]
+    broker: Broker
+    status: StatusStore
+    results: ResultStore
+    client: ModelClient
+    metrics: WorkerMetrics
+    # This worker's consumer name, recorded on the status of the attempt it runs.
+    consumer: str
 
     async def __call__(self, delivery: Delivery) -> None:
         self.metrics.inflight.inc()

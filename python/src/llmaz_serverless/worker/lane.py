@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 
 from llmaz_serverless.queue.broker import Broker, Delivery
 
@@ -20,24 +21,20 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Delivery], Awaitable[None]]
 
 
+@dataclass(eq=False)
 class Lane:
-    def __init__(
-        self,
-        name: str,
-        broker: Broker,
-        handler: Handler,
-        *,
-        concurrency: int,
-        on_reclaim: Callable[[Delivery], None] | None = None,
-        on_release: Callable[[Delivery], None] | None = None,
-    ) -> None:
-        self.name = name
-        self.broker = broker
-        self.handler = handler
-        self.concurrency = concurrency
-        self._on_reclaim = on_reclaim
-        self._on_release = on_release
-        self._tasks: dict[asyncio.Task[None], Delivery] = {}
+    # Names the lane's tasks and log lines ("jobs", "notifications").
+    name: str
+    broker: Broker
+    handler: Handler
+    _: KW_ONLY
+    # Deliveries handled at once; the lane fetches no more than its free slots.
+    concurrency: int
+    # Called for each entry taken over from an idle consumer (the worker counts them).
+    on_reclaim: Callable[[Delivery], None] | None = None
+    # Called for each entry handed back unfinished by drain() at shutdown.
+    on_release: Callable[[Delivery], None] | None = None
+    _tasks: dict[asyncio.Task[None], Delivery] = field(default_factory=dict, init=False)
 
     @property
     def busy(self) -> int:
@@ -95,8 +92,8 @@ class Lane:
             return 0
         taken = await self.broker.reclaim(self.free)
         for d in taken:
-            if self._on_reclaim:
-                self._on_reclaim(d)
+            if self.on_reclaim:
+                self.on_reclaim(d)
             self.spawn(d)
         return len(taken)
 
@@ -126,8 +123,8 @@ class Lane:
     async def _hand_back(self, delivery: Delivery) -> None:
         try:
             await self.broker.release(delivery)
-            if self._on_release:
-                self._on_release(delivery)
+            if self.on_release:
+                self.on_release(delivery)
         except Exception:
             log.exception(
                 "%s: could not hand back entry %s; it is reclaimed after claimIdle",

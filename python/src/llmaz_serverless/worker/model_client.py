@@ -10,7 +10,7 @@ arrives only when generation ends.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import aiohttp
 
@@ -46,19 +46,16 @@ class ModelReply:
     status: int
 
 
+@dataclass(eq=False)
 class ModelClient:
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        *,
-        model_timeout: float,
-        max_result_bytes: int,
-        objects: ObjectStore | None = None,
-    ) -> None:
-        self.session = session
-        self.model_timeout = model_timeout
-        self.max_result_bytes = max_result_bytes
-        self.objects = objects
+    session: aiohttp.ClientSession
+    _: KW_ONLY
+    # Generation budget in seconds for a model without timeouts.request of its own.
+    model_timeout: float
+    # A reply above this many bytes fails the job instead of filling memory.
+    max_result_bytes: int
+    # Where by-reference job inputs are read from; None: such jobs fail as unreachable.
+    objects: ObjectStore | None = None
 
     @staticmethod
     def url(model: ModelRuntime, job: Job) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from llmaz_serverless.notify.cloudevents import job_event
@@ -25,25 +26,18 @@ log = logging.getLogger(__name__)
 _DONE = ("delivered", "failed")
 
 
+@dataclass(kw_only=True, eq=False)
 class NotificationDispatcher:
-    def __init__(
-        self,
-        *,
-        settings: NotificationSettings,
-        outbox: Broker,
-        status: StatusStore,
-        results: ResultStore,
-        sender: WebhookSender,
-        metrics: WorkerMetrics,
-        max_attempts: int,
-    ) -> None:
-        self.settings = settings
-        self.outbox = outbox
-        self.status = status
-        self.results = results
-        self.sender = sender
-        self.metrics = metrics
-        self.max_attempts = max_attempts
+    """The notification lane's handler: one outbox entry in, a recorded webhook outcome out."""
+
+    settings: NotificationSettings
+    outbox: Broker
+    status: StatusStore
+    results: ResultStore
+    sender: WebhookSender
+    metrics: WorkerMetrics
+    # Runs of one outbox entry (cut short by dying workers) before its webhook is recorded as failed.
+    max_attempts: int
 
     async def __call__(self, d: Delivery) -> None:
         job_id = d.raw.decode(errors="replace")
