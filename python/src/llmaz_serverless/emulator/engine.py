@@ -20,7 +20,10 @@ import math
 import random
 import time
 from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from pydantic.alias_generators import to_camel
 
 from llmaz_serverless.emulator.metrics import VllmMetrics
 from llmaz_serverless.emulator.settings import EmulatorSettings
@@ -31,6 +34,29 @@ class Phase(enum.StrEnum):
     ZERO = "zero"
     LOADING = "loading"
     READY = "ready"
+
+
+@dataclass
+class Totals:
+    """Counts since the emulator started; /emulator/state reports each as `<camelName>Total`."""
+
+    # Generation requests received (before any check).
+    requests: int = 0
+    completed: int = 0
+    # Failed by fail_first or fail_rate.
+    failed: int = 0
+    # The client went away mid-request.
+    cancelled: int = 0
+    # Answered 503 because the model was loading and hold_while_loading is off.
+    rejected_loading: int = 0
+    # Loads begun: the one at start (unless starting at zero) and every cold start.
+    loads: int = 0
+    # Loads begun by a request arriving at zero.
+    cold_starts: int = 0
+
+    def state(self) -> dict[str, int]:
+        """The totals under their /emulator/state keys (`requestsTotal`, `coldStartsTotal`, ...)."""
+        return {to_camel(name) + "Total": value for name, value in asdict(self).items()}
 
 
 class Engine:
@@ -58,13 +84,7 @@ class Engine:
         self.waiting = 0
         # Requests held while the model loads (hold_while_loading).
         self.holding = 0
-        self.requests_total = 0
-        self.completed_total = 0
-        self.failed_total = 0
-        self.cancelled_total = 0
-        self.rejected_loading_total = 0
-        self.loads_total = 0
-        self.cold_starts_total = 0
+        self.totals = Totals()
         # Generation requests admitted since the last load (drives fail_first, cold_requests).
         self.served_since_load = 0
         self.loaded_at: float | None = None
@@ -87,7 +107,7 @@ class Engine:
 
     def _begin_load(self) -> None:
         self.phase = Phase.LOADING
-        self.loads_total += 1
+        self.totals.loads += 1
         self._loaded.clear()
         if self.settings.startup_delay <= 0:
             self._finish_load()
@@ -122,7 +142,7 @@ class Engine:
         """A request arrived: at zero, start a replica (a cold start)."""
         self.touch()
         if self.phase is Phase.ZERO:
-            self.cold_starts_total += 1
+            self.totals.cold_starts += 1
             self._begin_load()
 
     async def wait_loaded(self) -> None:
@@ -145,7 +165,7 @@ class Engine:
         if self.served_since_load <= s.fail_first or (
             s.fail_rate > 0 and self._failure_rng.random() < s.fail_rate
         ):
-            self.failed_total += 1
+            self.totals.failed += 1
             return s.fail_status
         return None
 
@@ -200,13 +220,7 @@ class Engine:
             "waiting": self.waiting,
             "holding": self.holding,
             "inFlight": self.running + self.waiting + self.holding,
-            "requestsTotal": self.requests_total,
-            "completedTotal": self.completed_total,
-            "failedTotal": self.failed_total,
-            "cancelledTotal": self.cancelled_total,
-            "rejectedLoadingTotal": self.rejected_loading_total,
-            "loadsTotal": self.loads_total,
-            "coldStartsTotal": self.cold_starts_total,
+            **self.totals.state(),
             "kvCacheUsage": min(1.0, self._kv_reserved / self.settings.kv_cache_tokens),
             "startedAt": self.started_at,
             "loadedAt": self.loaded_at,

@@ -94,7 +94,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def _generate(request: web.Request, chat: bool) -> web.StreamResponse:
     engine = request.app[ENGINE_KEY]
     settings = engine.settings
-    engine.requests_total += 1
+    engine.totals.requests += 1
     engine.touch()
     try:
         body = await request.json(loads=json.loads)
@@ -115,7 +115,7 @@ async def _generate(request: web.Request, chat: bool) -> web.StreamResponse:
     engine.wake()
     if not engine.ready:
         if not settings.hold_while_loading:
-            engine.rejected_loading_total += 1
+            engine.totals.rejected_loading += 1
             return error_response(503, f"model {settings.model} is loading", "ServiceUnavailableError")
         await engine.wait_loaded()
     status = engine.draw_failure()
@@ -138,7 +138,7 @@ async def _generate(request: web.Request, chat: bool) -> web.StreamResponse:
                 response = await _respond(engine, params, choices, ttft, itl)
     except (asyncio.CancelledError, ConnectionResetError):
         # The client went away: vLLM aborts the request and frees its slot.
-        engine.cancelled_total += 1
+        engine.totals.cancelled += 1
         engine.metrics.success_abort.inc()
         raise
     m = engine.metrics
@@ -148,7 +148,7 @@ async def _generate(request: web.Request, chat: bool) -> web.StreamResponse:
     m.generation_tokens.inc(max_tokens * params.n)
     m.request_prompt_tokens.observe(params.prompt_tokens)
     m.request_generation_tokens.observe(max_tokens * params.n)
-    engine.completed_total += 1
+    engine.totals.completed += 1
     return response
 
 

@@ -10,7 +10,7 @@ async def test_fails_exactly_first_n_requests_when_fail_first_set():
     engine = Engine(EmulatorSettings(fail_first=2, fail_status=502))
     engine.start()
     assert [engine.draw_failure() for _ in range(4)] == [502, 502, None, None]
-    assert engine.failed_total == 2
+    assert engine.totals.failed == 2
     await engine.close()
 
 
@@ -55,7 +55,7 @@ async def test_scales_to_zero_when_idle_and_wakes_with_cold_start():
     assert engine.snapshot()["replicas"] == 0
     engine.wake()
     assert engine.phase is Phase.LOADING
-    assert engine.cold_starts_total == 1
+    assert engine.totals.cold_starts == 1
     await asyncio.wait_for(engine.wait_loaded(), timeout=2)
     assert engine.snapshot()["readyReplicas"] == 1
     await engine.close()
@@ -78,4 +78,18 @@ async def test_extra_requests_wait_when_concurrency_full():
     release.set()
     await asyncio.gather(first, second)
     assert (engine.running, engine.waiting) == (0, 0)
+    await engine.close()
+
+
+async def test_state_names_every_total_as_the_sampler_and_tests_read_it():
+    # /emulator/state's keys are read by the load-test sampler and the integration tests by name.
+    engine = Engine(EmulatorSettings(fail_first=1))
+    engine.start()
+    engine.draw_failure()
+    state = engine.snapshot()
+    totals = {key: value for key, value in state.items() if key.endswith("Total")}
+    assert totals == {
+        "requestsTotal": 0, "completedTotal": 0, "failedTotal": 1, "cancelledTotal": 0,
+        "rejectedLoadingTotal": 0, "loadsTotal": 1, "coldStartsTotal": 0,
+    }  # fmt: skip
     await engine.close()
