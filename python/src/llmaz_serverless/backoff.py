@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import Annotated
 
 from pydantic import Field
 
 from llmaz_serverless.config import CamelModel, Duration
+
+# The type of `jitter`, bounds included: a component's subclass that only changes the default
+# writes `jitter: Jitter = 0.0` and keeps the bounds (a redeclared field replaces the parent's).
+Jitter = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Backoff(CamelModel):
@@ -35,7 +40,7 @@ class Backoff(CamelModel):
     # Fraction of each delay that is random: the delay is drawn between (1 - jitter)
     # and 1 times the schedule, so retries of a burst spread out (0: exact schedule,
     # 1: anywhere between 0 and the schedule).
-    jitter: float = Field(default=0.1, ge=0.0, le=1.0)
+    jitter: Jitter = 0.1
 
     def delay(self, retry: int, rng: random.Random | None = None, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number `retry` (1 for the first retry, after one failure).

@@ -94,3 +94,11 @@ def test_components_share_the_shape_and_keep_their_own_defaults() -> None:
 def test_camel_case_keys_are_the_only_shape() -> None:
     with pytest.raises(ValidationError, match="base"):
         WarmupBackoff.model_validate({"base": "1s"})
+
+
+@pytest.mark.parametrize("cls", [UpstreamBackoff, WarmupBackoff, JobBackoff])
+@pytest.mark.parametrize("jitter", [1.5, -0.1])
+def test_components_keep_the_jitter_bounds(cls: type[Backoff], jitter: float) -> None:
+    # A subclass that redeclares `jitter` for its default must not lose the 0..1 bounds.
+    with pytest.raises(ValidationError, match="jitter"):
+        cls.model_validate({"jitter": jitter})

@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from llmaz_serverless.backoff import Backoff
+from llmaz_serverless.backoff import Backoff, Jitter
 from llmaz_serverless.config import CamelModel, Duration
 from llmaz_serverless.settings import ComponentSettings
 
@@ -29,7 +29,7 @@ class UpstreamBackoff(Backoff):
     max: Duration = 2.0
     # No randomness: one request's own retries do not need spreading, and the
     # interceptor, not the gateway, holds requests while a model wakes.
-    jitter: float = Field(default=0.0, ge=0.0, le=1.0)
+    jitter: Jitter = 0.0
 
 
 class UpstreamSettings(CamelModel):

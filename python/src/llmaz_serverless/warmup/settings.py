@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from llmaz_serverless.backoff import Backoff
+from llmaz_serverless.backoff import Backoff, Jitter
 from llmaz_serverless.config import CamelModel, Duration
 from llmaz_serverless.settings import ComponentSettings
 
@@ -29,7 +29,7 @@ class WarmupBackoff(Backoff):
     max: Duration = 10.0
     # Full jitter: a random delay between 0 and the schedule, so the replicas of a
     # scale-up retrying against one waking model spread out.
-    jitter: float = Field(default=1.0, ge=0.0, le=1.0)
+    jitter: Jitter = 1.0
 
 
 class WebhookSettings(CamelModel):
