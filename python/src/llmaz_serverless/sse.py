@@ -20,6 +20,9 @@ event and `is_done` recognises it.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 # OpenAI's last `data` payload of a stream.
 DONE = "[DONE]"
 
@@ -27,6 +30,28 @@ DONE = "[DONE]"
 def is_done(data: str) -> bool:
     """Whether an event's data is OpenAI's end-of-stream sentinel (whitespace around it allowed)."""
     return data.strip() == DONE
+
+
+def openai_chunk(data: str) -> dict[str, Any] | None:
+    """The JSON object an OpenAI stream event carries; None for the `[DONE]` sentinel.
+
+    Raises json.JSONDecodeError when the data is not JSON and TypeError when it is JSON but not
+    an object: the readers differ in what they do about either (fail, or note it and go on).
+    """
+    if is_done(data):
+        return None
+    chunk = json.loads(data)
+    if not isinstance(chunk, dict):
+        raise TypeError(f"an OpenAI stream chunk is a JSON object, got {type(chunk).__name__}")
+    return chunk
+
+
+def chunk_error(chunk: dict[str, Any]) -> str | None:
+    """The message of an error the server sent inside the stream (`{"error": ...}`), else None."""
+    if "error" not in chunk:
+        return None
+    error = chunk["error"]
+    return str(error.get("message", error) if isinstance(error, dict) else error)
 
 
 class SseDecoder:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmaz_serverless.sse import SseDecoder, is_done
+from llmaz_serverless.sse import SseDecoder, chunk_error, is_done, openai_chunk
 
 # An OpenAI completions stream with every line shape the decoder must handle: a comment,
 # LF, CRLF and lone-CR line ends, a multi-byte character, an `event:` field, a multi-line
@@ -102,3 +103,28 @@ def test_invalid_utf8_is_replaced_rather_than_failing_the_stream() -> None:
 def test_done_sentinel_is_recognised_with_surrounding_space_only() -> None:
     assert is_done("[DONE]") and is_done(" [DONE] ")
     assert not is_done('{"text": "[DONE]"}')
+
+
+def test_openai_chunk_is_the_object_or_none_at_done() -> None:
+    assert openai_chunk(' {"choices": []} ') == {"choices": []}
+    assert openai_chunk(" [DONE]\n") is None
+
+
+@pytest.mark.parametrize(("data", "error"), [("{not json", json.JSONDecodeError), ("[1, 2]", TypeError)])
+def test_openai_chunk_tells_not_json_from_not_an_object(data: str, error: type[Exception]) -> None:
+    # The warmup client fails on either with its own message; the load test only notes the first.
+    with pytest.raises(error):
+        openai_chunk(data)
+
+
+@pytest.mark.parametrize(
+    ("chunk", "message"),
+    [
+        ({"error": {"message": "overloaded", "code": 503}}, "overloaded"),
+        ({"error": {"code": 500}}, "{'code': 500}"),
+        ({"error": "plain text"}, "plain text"),
+        ({"choices": [{"text": "error"}]}, None),
+    ],
+)
+def test_chunk_error_is_the_servers_message(chunk: dict[str, object], message: str | None) -> None:
+    assert chunk_error(chunk) == message

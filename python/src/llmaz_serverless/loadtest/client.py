@@ -9,7 +9,6 @@ so it can be tested on exact byte sequences and timestamps.
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import requests
 
 from llmaz_serverless.loadtest.records import RequestRecord
 from llmaz_serverless.openai_paths import CHAT, endpoint_of
-from llmaz_serverless.sse import SseDecoder, is_done
+from llmaz_serverless.sse import SseDecoder, chunk_error, openai_chunk
 
 Clock = Callable[[], float]
 
@@ -55,20 +54,20 @@ class StreamParser:
             self._event(payload, now)
 
     def _event(self, payload: str, now: float) -> None:
-        if is_done(payload):
-            self.done = True
-            return
         try:
-            event = json.loads(payload)
+            event = openai_chunk(payload)
         except ValueError:
             # Quoted as bytes, as reports recorded before the shared decoder quote it.
             self.error = self.error or f"unparseable SSE data: {payload.strip().encode()[:80]!r}"
             return
-        if not isinstance(event, dict):
+        except TypeError:  # JSON but not an object: nothing a token could be counted from
             return
-        if "error" in event:
-            err = event["error"]
-            self.error = str(err.get("message", err) if isinstance(err, dict) else err)
+        if event is None:
+            self.done = True
+            return
+        message = chunk_error(event)
+        if message is not None:
+            self.error = message
             return
         if event.get("usage"):
             self.usage = event["usage"]

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmaz_serverless.sse import is_done
+from llmaz_serverless.sse import chunk_error, openai_chunk
 
 
 class StreamError(Exception):
@@ -37,18 +37,17 @@ class StreamStats:
 
     def add(self, payload: str, elapsed_s: float) -> None:
         """Account one `data:` payload received `elapsed_s` after the request was sent."""
-        if is_done(payload):
-            self.done = True
-            return
         try:
-            chunk = json.loads(payload)
+            chunk = openai_chunk(payload)
         except json.JSONDecodeError as err:
             raise StreamError(f"stream chunk is not JSON: {payload[:200]!r}") from err
-        if not isinstance(chunk, dict):
-            raise StreamError(f"stream chunk is not a JSON object: {payload[:200]!r}")
-        if "error" in chunk:
-            error = chunk["error"]
-            message = error.get("message", error) if isinstance(error, dict) else error
+        except TypeError as err:
+            raise StreamError(f"stream chunk is not a JSON object: {payload[:200]!r}") from err
+        if chunk is None:
+            self.done = True
+            return
+        message = chunk_error(chunk)
+        if message is not None:
             raise StreamError(f"server error inside the stream: {message}")
         self.add_body(chunk, elapsed_s)
 
