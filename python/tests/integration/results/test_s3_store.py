@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from llmaz_serverless.results.objects import ObjectLocationError, PayloadTooLargeError
+from llmaz_serverless.results.objects import ObjectLocationError, ObjectNotFoundError, PayloadTooLargeError
 from llmaz_serverless.results.s3 import PART_SIZE, S3ObjectStore
 from llmaz_serverless.results.settings import ObjectStoreSettings
 from llmaz_serverless_testing.worker import MotoS3Server
@@ -90,3 +90,12 @@ async def test_presigned_url_serves_the_object_when_fetched_without_credentials(
 def test_uri_is_refused_when_outside_the_bucket_prefix(s3_settings: dict[str, Any], uri: str) -> None:
     with pytest.raises(ObjectLocationError):
         _store(s3_settings).check_uri(uri.format(bucket=s3_settings["bucket"]))
+
+
+async def test_streaming_an_object_never_written_raises_not_found_when_first_read(
+    s3_settings: dict[str, Any],
+) -> None:
+    store = _store(s3_settings)
+    stream = store.stream(store.uri_for("results/never-written.json"))
+    with pytest.raises(ObjectNotFoundError):
+        await anext(stream)
