@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -78,11 +78,24 @@ class LocalModelOptions:
             "--hold-while-loading", "--scale-to-zero-after", str(self.idle),
         ]  # fmt: skip
 
+    def scaling(self) -> ScaleToZeroSettings:
+        """The rule the local scaler runs with these options (`idle` is its scale_to_zero_after);
+        what a local run does not set (polling, hold) stays the local stack's default."""
+        return replace(
+            _SCALING,
+            max_replicas=self.max_replicas,
+            target_concurrency=self.target_concurrency,
+            scale_to_zero_after=self.idle,
+            scale_down_after=self.scale_down_after,
+        )
+
     def scaler_args(self, port: int) -> list[str]:
+        s = self.scaling()
         return [
-            "--port", str(port), "--model", self.model, "--max-replicas", str(self.max_replicas),
-            "--target-concurrency", str(self.target_concurrency), "--scale-to-zero-after", str(self.idle),
-            "--scale-down-after", str(self.scale_down_after), "--", *self.replica_args(),
+            "--port", str(port), "--model", self.model,
+            "--max-replicas", str(s.max_replicas), "--target-concurrency", str(s.target_concurrency),
+            "--scale-to-zero-after", str(s.scale_to_zero_after),
+            "--scale-down-after", str(s.scale_down_after), "--", *self.replica_args(),
         ]  # fmt: skip
 
 

@@ -131,8 +131,7 @@ def local_settings(run_dir: Path) -> tuple[ScaleToZeroSettings, dict[str, Any]]:
     recorded = (meta.get("local_stack") or {}).get("options") or {}
     known = {k: v for k, v in recorded.items() if k in LocalModelOptions.__dataclass_fields__}
     o = LocalModelOptions(**known)
-    scaler = ScaleToZeroSettings(o.max_replicas, o.target_concurrency, o.idle, o.scale_down_after)
-    return scaler, {"ttft": o.ttft, "prefill_per_token": o.prefill_per_token, "itl": o.itl,
+    return o.scaling(), {"ttft": o.ttft, "prefill_per_token": o.prefill_per_token, "itl": o.itl,
                     "first_requests": o.cold_requests, "first_factor": o.cold_factor}  # fmt: skip
 
 
