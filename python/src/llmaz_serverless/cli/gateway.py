@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
+from llmaz_serverless.cli._config_flag import add_config_flag
 from llmaz_serverless.config import RuntimeConfig, load_runtime_config
 from llmaz_serverless.events.settings import EventsSettings
 from llmaz_serverless.gateway.logs import setup_logging
@@ -33,11 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the OpenAI-compatible gateway (routing, cold-start hold, failover, response cache)",
         description="Serve the OpenAI API for every model in the runtime config's `models:` list.",
     )
-    parser.add_argument(
-        "--config",
-        default=os.environ.get("LLMAZ_SERVERLESS_CONFIG"),
-        help="runtime.yaml (env LLMAZ_SERVERLESS_CONFIG); its `gateway:` section and `models:` list",
-    )
+    add_config_flag(parser, "its `gateway:`, `events:` and `queue:` sections and `models:` list")
     GatewaySettings.add_flags(parser)
     EventsSettings.add_flags(parser)
     QueueSettings.add_flags(parser)

@@ -15,6 +15,7 @@ import asyncio
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
+from llmaz_serverless.cli._config_flag import add_config_flag
 from llmaz_serverless.config import load_runtime_config
 from llmaz_serverless.emulator.server import serve
 from llmaz_serverless.emulator.settings import EmulatorSettings
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="A test stand-in for an llmaz model server: /v1/completions, /v1/chat/completions, "
         "/v1/models, /health, /metrics (vLLM names), /emulator/state.",
     )
-    parser.add_argument("--config", default=None, help="runtime.yaml whose `emulator.defaults` to start from")
+    add_config_flag(parser, "its `emulator.defaults` to start from")
     EmulatorSettings.add_flags(parser)
     parser.set_defaults(func=run)
 

@@ -32,6 +32,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
+from llmaz_serverless.cli._config_flag import add_config_flag
 from llmaz_serverless.cli._up_examples import async_example, events_example, sync_example
 from llmaz_serverless.config import RuntimeConfig, load_runtime_config
 from llmaz_serverless.emulator.app import build_app as build_emulator
@@ -64,11 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run Redis + model emulators + the gateway + the async worker on loopback (`make up`)",
         description="Run the local stack from a runtime.yaml until Ctrl-C or SIGTERM.",
     )
-    parser.add_argument(
-        "--config",
-        default=None,
-        help="runtime.yaml (default: manifests/local/runtime.yaml of the repository)",
-    )
+    add_config_flag(parser, "without either, manifests/local/runtime.yaml of the repository")
     parser.add_argument("--port", type=int, default=None, help="gateway port (overrides gateway.port)")
     parser.add_argument(
         "--ready-timeout",

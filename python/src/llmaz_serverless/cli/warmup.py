@@ -18,6 +18,7 @@ import logging
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._config_flag import add_config_flag
 from llmaz_serverless.config import RuntimeConfig, load_runtime_config
 from llmaz_serverless.warmup.settings import WarmupSettings
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the interceptor only when warmup.onInstall is true (or --force), and reports the measured cold "
         "start. `warmup controller` runs the readiness-gate controller and its admission webhook.",
     )
-    parser.add_argument("--config", help="runtime.yaml rendered by the chart")
+    add_config_flag(parser, "its `warmup:` section and `models:` list (the chart renders it)")
     parser.add_argument("--once", action="store_true", help="pre-warm once and exit (the Helm hook)")
     parser.add_argument(
         "--model", action="append", dest="models", metavar="NAME", help="pre-warm only this model (repeat)"
@@ -41,8 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_once)
     sub = parser.add_subparsers(dest="warmup_command", metavar="SUBCOMMAND")
     controller = sub.add_parser("controller", help="run the warmup controller (kopf operator + webhook)")
-    # SUPPRESS: a --config given before `controller` is kept when none is given after.
-    controller.add_argument("--config", default=argparse.SUPPRESS, help="runtime.yaml rendered by the chart")
+    add_config_flag(controller, "its `warmup:` section and `models:` list", keep_earlier=True)
     controller.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     WarmupSettings.add_flags(controller, default=argparse.SUPPRESS)
     controller.set_defaults(func=run_controller)

@@ -18,6 +18,7 @@ import signal
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._config_flag import add_config_flag
 from llmaz_serverless.config import load_runtime_config
 from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.worker.settings import WorkerSettings
@@ -30,9 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Pull async jobs, call each model through its upstream (the interceptor), store "
         "results, send signed CloudEvents webhooks. Scales from zero with KEDA on the queue backlog.",
     )
-    parser.add_argument(
-        "--config", required=True, help="runtime.yaml (models, redis, queue, worker sections)"
-    )
+    add_config_flag(parser, "its `models:`, `redis:`, `queue:` and `worker:` sections", required=True)
     parser.add_argument(
         "--consumer",
         default=None,
