@@ -73,7 +73,9 @@ def test_backlog_on_nats_wakes_worker_and_model(cluster, names, port_forward, le
 
     # A new forward: the upgrade replaced the gateway pods the session's forward pointed at.
     gateway = port_forward(names.gateway_service, names.gateway_port)
-    wait_until(lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, what="gateway")
+    wait_until(
+        lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, what="gateway", timeout=120
+    )
     ids = []
     for i in range(3):
         response = httpx.post(
