@@ -124,6 +124,13 @@ class LocalServer(StartStop):
         wait_for_port(self.port, self.startup_timeout, self.proc)
 
     def start(self) -> Self:
+        self.spawn()
+        self.wait_ready()
+        return self
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it. With orphan_safe, call it from the thread that
+        lives as long as the launcher (die_with_parent); wait_ready() may then run in any thread."""
         path = shutil.which(self.binary) or shutil.which(self.binary, path="/usr/sbin:/usr/bin")
         if not path:
             raise ServerNotInstalledError(
@@ -134,12 +141,14 @@ class LocalServer(StartStop):
             self.command(path), stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
             preexec_fn=die_with_parent if self.orphan_safe else None,
         )  # fmt: skip
+
+    def wait_ready(self) -> None:
+        """Block until the server is ready; if it is not, stop it and raise."""
         try:
             self.ready()
         except Exception:
             self.stop()
             raise
-        return self
 
     def log_text(self) -> str:
         path = self.dir / "server.log"
@@ -215,18 +224,27 @@ class ManagedProcess(StartStop):
 
     def start(self) -> Self:
         """Start the process and wait until it is ready; raises RuntimeError with its log's end if not."""
+        self.spawn()
+        self.wait_ready()
+        return self
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it. With orphan_safe, call it from the thread that
+        lives as long as the launcher (die_with_parent); wait_ready() may then run in any thread."""
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
             self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent if self.orphan_safe else None,
         )  # fmt: skip
+
+    def wait_ready(self) -> None:
+        """Block until ready; if not, stop the process and raise RuntimeError with its log's end."""
         try:
             self._wait_ready()
         except (RuntimeError, TimeoutError) as exc:
             self.stop()
             raise RuntimeError(f"the {self.name} did not start: {exc}; its log ({self.log_path}):\n"
                                f"{self.tail()}") from exc  # fmt: skip
-        return self
 
     def _wait_ready(self) -> None:
         assert self.proc is not None

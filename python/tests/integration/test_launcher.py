@@ -1,6 +1,9 @@
 """The launcher's servers and processes, for real on loopback."""
 
+import contextlib
+import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -88,3 +91,29 @@ def test_managed_process_not_ready_in_time_is_stopped_and_says_what_it_waited_fo
     with pytest.raises(RuntimeError, match=r"/readyz did not answer 200 within 1.5s"):
         child.start()
     assert child.proc is not None and child.proc.poll() is not None
+
+
+@pytest.mark.parametrize("from_thread", [False, True], ids=["main thread", "a thread that ends"])
+def test_die_with_parent_follows_the_thread_that_spawned_the_child(tmp_path, from_thread):
+    """Why `up` spawns on its main thread: the kernel stops an orphan-safe child when its *thread* ends."""
+    proc = ManagedProcess(
+        "sleeper",
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        free_port(),
+        tmp_path,
+        orphan_safe=True,
+    )
+    if from_thread:
+        spawner = threading.Thread(target=proc.spawn)
+        spawner.start()
+        spawner.join()
+    else:
+        proc.spawn()
+    try:
+        assert proc.proc is not None
+        # The thread's child gets SIGTERM as the thread ends; the main thread's keeps running.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.proc.wait(timeout=5 if from_thread else 1)
+        assert (proc.proc.poll() is None) is (not from_thread)
+    finally:
+        proc.stop()

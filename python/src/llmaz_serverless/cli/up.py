@@ -130,19 +130,22 @@ def _redis_answers(url: str) -> bool:
         client.close()
 
 
-def start_redis(stack: Stack) -> None:
+async def start_redis(stack: Stack) -> None:
     url = stack.runtime.redis.url
-    if _redis_answers(url):
+    if await asyncio.to_thread(_redis_answers, url):
         stack.redis_note = "already running, used as is"
         return
     parts = urlsplit(url)
     if parts.hostname not in _LOOPBACK or not parts.port:
         raise UpError(f"redis.url {url} does not answer and is not a loopback host:port up could start")
+    server = RedisServer(port=parts.port, orphan_safe=True)
     try:
-        stack.redis_server = RedisServer(port=parts.port, orphan_safe=True).start()
+        server.spawn()  # on the main thread, as start_service says why
+        await asyncio.to_thread(server.wait_ready)
     except (ServerNotInstalledError, RuntimeError, TimeoutError) as err:
         raise UpError(f"redis-server on port {parts.port} (redis.url {url}) did not start: {err}") from err
-    stack.redis_note = f"started (pid {stack.redis_server.proc.pid if stack.redis_server.proc else '?'})"
+    stack.redis_server = server
+    stack.redis_note = f"started (pid {server.proc.pid if server.proc else '?'})"
 
 
 async def start_emulators(stack: Stack) -> None:
@@ -172,8 +175,11 @@ def _worker_url(stack: Stack) -> str:
 async def start_service(stack: Stack, service: ManagedProcess) -> None:
     """Start `service` and wait until its /readyz answers 200 (the launcher's readiness wait)."""
     stack.services.append(service)
+    # Spawned on this thread (the main one), which lives as long as `up`: die_with_parent ties the
+    # child to the thread that started it. Only the wait runs in a worker thread.
+    service.spawn()
     try:
-        await asyncio.to_thread(service.start)
+        await asyncio.to_thread(service.wait_ready)
     except RuntimeError as err:
         raise UpError(str(err)) from err
 
@@ -250,7 +256,7 @@ async def run_stack(stack: Stack, ready_timeout: float) -> int:
         loop.add_signal_handler(sig, stopping.set)
     status = EXIT_OK
     try:
-        await asyncio.to_thread(start_redis, stack)
+        await start_redis(stack)
         await start_emulators(stack)
         await start_gateway(stack, ready_timeout)
         await start_worker(stack, ready_timeout)
