@@ -63,3 +63,37 @@ consumer's num_pending + num_ack_pending: queued and in-flight jobs together.
 {{- define "llmaz-serverless.model.stream" -}}
 {{- printf "%s%s" .root.Values.worker.streamPrefix (include "llmaz-serverless.model.servedName" .) -}}
 {{- end -}}
+
+{{/*
+The names of the triggers a model's ScaledObject has ({root, model} in, a YAML list out), in
+the order templates/models/scaledobject.yaml renders them: http always; waiting and kvcache with
+Prometheus on, the signal on and a query (the model's own or its backend's); queue with async on
+(and inflight with the Redis broker: NATS counts in-flight jobs in queue); prewarm when an event
+rule pre-warms the model; cron_<name> per window, "-" as "_" because the formula language reads
+"-" as subtraction. The ScaledObject renders a trigger only when its name is here, and the
+scalingModifiers checks of _validate.tpl read the same list, so the two cannot disagree.
+*/}}
+{{- define "llmaz-serverless.model.triggerNames" -}}
+{{- $root := .root -}}
+{{- $m := .model -}}
+{{- $out := list "http" -}}
+{{- if $root.Values.prometheus.enabled -}}
+{{- range $signal := list "waiting" "kvCache" -}}
+{{- if and (index $m.scaling.prometheus $signal).enabled (include "llmaz-serverless.model.promQuery" (dict "root" $root "model" $m "signal" $signal)) -}}
+{{- $out = append $out (lower $signal) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $m.async.enabled -}}
+{{- $out = append $out "queue" -}}
+{{- if ne $root.Values.worker.broker "nats" }}{{ $out = append $out "inflight" }}{{ end -}}
+{{- end -}}
+{{- if has $m.name (include "llmaz-serverless.events.prewarmModels" $root | fromYamlArray) }}{{ $out = append $out "prewarm" }}{{ end -}}
+{{- range $m.scaling.cron }}{{ $out = append $out (include "llmaz-serverless.cronTriggerName" .) }}{{ end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/* A cron window's trigger name: cron_<name>, "-" as "_" (the formula language's minus). */}}
+{{- define "llmaz-serverless.cronTriggerName" -}}
+{{- printf "cron_%s" (replace "-" "_" (toString .name)) -}}
+{{- end -}}

@@ -316,44 +316,30 @@ models[{{ .i }}].scaling.scalingModifiers: KEDA applies fallback with scalingMod
 
 {{/*
 The triggers of a merged model that can wake it from zero ({root, m} in, a YAML
-list out): http always; the async ones (Redis: queue backlog and inflight
-pending entries; NATS counts both in queue); cron_<name> per window, with "-"
-as "_" because the formula language reads "-" as subtraction.
+list out): of the model's triggers (model.triggerNames), http, the async ones
+(queue, and inflight with Redis) and cron_<name>; a metric trigger cannot, since
+a model at zero exports no metrics, and prewarm only holds what a rule asked for.
 */}}
 {{- define "llmaz-serverless.validateValues.wakeTriggers" -}}
-{{- $out := list "http" -}}
-{{- if .m.async.enabled -}}
-{{- $out = append $out "queue" -}}
-{{- if ne .root.Values.worker.broker "nats" }}{{ $out = append $out "inflight" }}{{ end -}}
+{{- $out := list -}}
+{{- range (include "llmaz-serverless.model.triggerNames" (dict "root" .root "model" .m) | fromYamlArray) -}}
+{{- if or (has . (list "http" "queue" "inflight")) (hasPrefix "cron_" .) }}{{ $out = append $out . }}{{ end -}}
 {{- end -}}
-{{- range .m.scaling.cron }}{{ $out = append $out (printf "cron_%s" (replace "-" "_" (toString .name))) }}{{ end -}}
 {{- toYaml $out -}}
 {{- end -}}
 
 {{/*
 KEDA refuses a formula that names a trigger the ScaledObject does not have.
-The names a model has follow templates/models/scaledobject.yaml: its wake
-triggers (http, async, cron); waiting/kvcache with Prometheus on, the signal on
-and a query (its own or the backend's); prewarm when an event rule pre-warms it. Only the chart's own trigger words are checked.
+The names a model has are model.triggerNames, the list the ScaledObject renders
+from. Only the chart's own trigger words are checked.
 */}}
 {{- define "llmaz-serverless.validateValues.modifiersTriggers" -}}
 {{- $root := . -}}
-{{- $prewarmed := include "llmaz-serverless.events.prewarmModels" . | fromYamlArray -}}
 {{- $words := list "http" "waiting" "kvcache" "queue" "inflight" "prewarm" -}}
 {{- range (include "llmaz-serverless.validateValues.allModels" . | fromYamlArray) -}}
-{{- $m := .m -}}
 {{- $sm := .m.scaling.scalingModifiers -}}
 {{- if and .m.enabled $sm.enabled (kindIs "string" $sm.formula) $sm.formula -}}
-{{- $has := include "llmaz-serverless.validateValues.wakeTriggers" (dict "root" $root "m" .m) | fromYamlArray -}}
-{{- if $root.Values.prometheus.enabled -}}
-{{- range $signal := list "waiting" "kvCache" -}}
-{{- $cfg := index $m.scaling.prometheus $signal -}}
-{{- if and $cfg.enabled (include "llmaz-serverless.model.promQuery" (dict "root" $root "model" $m "signal" $signal)) -}}
-{{- $has = append $has (lower $signal) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-{{- if has .m.name $prewarmed }}{{ $has = append $has "prewarm" }}{{ end -}}
+{{- $has := include "llmaz-serverless.model.triggerNames" (dict "root" $root "model" .m) | fromYamlArray -}}
 {{- $missing := list -}}
 {{- range (regexFindAll "[A-Za-z_][A-Za-z0-9_]*" $sm.formula -1) -}}
 {{- if and (or (has . $words) (hasPrefix "cron_" .)) (not (has . $has)) }}{{ $missing = append $missing . }}{{ end -}}
