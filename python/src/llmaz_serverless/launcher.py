@@ -30,7 +30,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 _PR_SET_PDEATHSIG = 1
 
@@ -101,7 +101,38 @@ class StartStop:
         self.stop()
 
 
-class LocalServer(StartStop):
+class SpawnedProcess(StartStop):
+    """A child process started in two steps: spawn() returns at once and wait_ready() blocks.
+
+    With orphan_safe, spawn() must run on the thread that lives as long as the launcher (its
+    main thread): die_with_parent ties the child to the thread that started it. wait_ready()
+    may run in any thread (`up` waits in worker threads so its event loop keeps serving).
+    """
+
+    proc: subprocess.Popen[bytes] | None
+    orphan_safe: bool
+
+    def start(self) -> Self:
+        self.spawn()
+        self.wait_ready()
+        return self
+
+    def spawn(self) -> None:
+        raise NotImplementedError
+
+    def wait_ready(self) -> None:
+        """Block until ready; if not, stop the process and raise."""
+        raise NotImplementedError
+
+    def _popen(self, argv: list[str], log_path: Path, **options: Any) -> None:
+        log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent if self.orphan_safe else None, **options,
+        )  # fmt: skip
+
+
+class LocalServer(SpawnedProcess):
     """A server process with its own port and temporary directory."""
 
     binary = ""
@@ -123,27 +154,15 @@ class LocalServer(StartStop):
         assert self.proc is not None
         wait_for_port(self.port, self.startup_timeout, self.proc)
 
-    def start(self) -> Self:
-        self.spawn()
-        self.wait_ready()
-        return self
-
     def spawn(self) -> None:
-        """Start the process without waiting for it. With orphan_safe, call it from the thread that
-        lives as long as the launcher (die_with_parent); wait_ready() may then run in any thread."""
         path = shutil.which(self.binary) or shutil.which(self.binary, path="/usr/sbin:/usr/bin")
         if not path:
             raise ServerNotInstalledError(
                 f"{self.binary} is not installed; run `make system-deps` (Debian package)"
             )
-        log = open(self.dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
-            self.command(path), stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
-            preexec_fn=die_with_parent if self.orphan_safe else None,
-        )  # fmt: skip
+        self._popen(self.command(path), self.dir / "server.log", cwd=self.dir)
 
     def wait_ready(self) -> None:
-        """Block until the server is ready; if it is not, stop it and raise."""
         try:
             self.ready()
         except Exception:
@@ -194,7 +213,7 @@ def http_status(url: str, timeout: float = 1.0) -> int:
         return err.code
 
 
-class ManagedProcess(StartStop):
+class ManagedProcess(SpawnedProcess):
     """A child process listening on a port, logging to a file, stopped on exit."""
 
     def __init__(
@@ -222,20 +241,8 @@ class ManagedProcess(StartStop):
         self.ready_url = ready_url
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Self:
-        """Start the process and wait until it is ready; raises RuntimeError with its log's end if not."""
-        self.spawn()
-        self.wait_ready()
-        return self
-
     def spawn(self) -> None:
-        """Start the process without waiting for it. With orphan_safe, call it from the thread that
-        lives as long as the launcher (die_with_parent); wait_ready() may then run in any thread."""
-        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent if self.orphan_safe else None,
-        )  # fmt: skip
+        self._popen(self.argv, self.log_path, stdin=subprocess.DEVNULL)
 
     def wait_ready(self) -> None:
         """Block until ready; if not, stop the process and raise RuntimeError with its log's end."""
