@@ -7,6 +7,7 @@ gateway opened: one, whether jobs come from POST /v1/async or from an event rule
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -55,8 +56,22 @@ def gw(nats: NatsServer, redis_url: str) -> Iterator[GatewayServer]:
         }
     )  # fmt: skip
     server = GatewayServer(runtime, GatewaySettings.load(runtime, environ={}), environ={}).start()
+    # The gateway declares its stream and the model's consumer beside serving (a submit before
+    # that is a 503 with Retry-After); this test is about what happens once they exist.
+    deadline = time.monotonic() + 10
+    while not _has_consumer(nats, f"T{tag}") and time.monotonic() < deadline:
+        time.sleep(0.05)
     yield server
     server.stop()
+
+
+def _has_consumer(nats: NatsServer, stream: str) -> bool:
+    """True once `stream` exists on the server with at least one consumer (the broker has started)."""
+    url = f"http://{nats.monitoring_endpoint}/jsz?consumers=true"
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        report = json.load(resp)
+    streams = [s for a in report.get("account_details", []) for s in a.get("stream_detail", [])]
+    return any(s["name"] == stream and s.get("consumer_detail") for s in streams)
 
 
 def _connections(nats: NatsServer) -> int:
