@@ -2,6 +2,12 @@
 
 import httpx
 
+from llmaz_serverless_testing.e2e.asyncjobs import (
+    submit_jobs,
+    wait_jobs_finished,
+    wait_woken_from_zero,
+    worker_replicas,
+)
 from llmaz_serverless_testing.e2e.wait import wait_until
 
 RECEIVER = "http://webhook-receiver.llmaz-serverless.svc:8090/hook"
@@ -15,50 +21,16 @@ def test_worker_and_model_are_at_zero_before_the_backlog(cluster, names):
         timeout=600,
         interval=10,
     )
-    deploy = cluster.get("deployments", names.worker_deployment)
-    assert int(deploy["spec"].get("replicas", 0)) == 0
+    assert worker_replicas(cluster, names) == 0
 
 
 def test_backlog_wakes_worker_and_model_and_the_webhook_is_signed(
     cluster, names, gateway_url, port_forward, ledger
 ):
     model = names.models[0]
-    ids = []
-    for i in range(4):
-        response = httpx.post(
-            f"{gateway_url}/v1/async/chat/completions",
-            json={
-                "model": model.served_name,
-                "max_tokens": 8,
-                "messages": [{"role": "user", "content": f"async {i}"}],
-                "async": {"webhook": RECEIVER},
-            },
-            timeout=30,
-        )
-        ledger.record(f"async submit {i}", response.status_code)
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["id"])
-
-    wait_until(
-        lambda: int(cluster.get("deployments", names.worker_deployment)["spec"].get("replicas", 0)) >= 1,
-        what="the worker to scale from zero on lag",
-        timeout=180,
-        interval=5,
-    )
-    wait_until(
-        lambda: cluster.playground_replicas(model.playground) >= 1,
-        what="the model to scale from zero on lag",
-        timeout=180,
-        interval=5,
-    )
-
-    def all_done():
-        states = [httpx.get(f"{gateway_url}/v1/async/{job}", timeout=10).json()["status"] for job in ids]
-        return states if all(s in ("succeeded", "failed") for s in states) else None
-
-    states = wait_until(all_done, what="every async job to finish", timeout=600, interval=5)
-    for job, state in zip(ids, states, strict=True):
-        ledger.record(f"async job {job}", 200 if state == "succeeded" else 500)
+    ids = submit_jobs(gateway_url, model, 4, ledger.record, "async", {"async": {"webhook": RECEIVER}})
+    wait_woken_from_zero(cluster, names, model, "Redis Streams lag")
+    states = wait_jobs_finished(gateway_url, ids, ledger.record, "async")
     assert states == ["succeeded"] * len(ids)
 
     receiver = port_forward("webhook-receiver", 8090)

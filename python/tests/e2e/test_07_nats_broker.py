@@ -15,6 +15,12 @@ from typing import Any
 import httpx
 
 from llmaz_serverless.toolpaths import repo_root
+from llmaz_serverless_testing.e2e.asyncjobs import (
+    submit_jobs,
+    wait_jobs_finished,
+    wait_woken_from_zero,
+    worker_replicas,
+)
 from llmaz_serverless_testing.e2e.plan import NAMESPACE, RELEASE
 from llmaz_serverless_testing.e2e.wait import wait_until
 
@@ -65,7 +71,7 @@ def test_backlog_on_nats_wakes_worker_and_model(cluster, names, port_forward, le
         interval=10,
     )
     wait_until(
-        lambda: int(cluster.get("deployments", names.worker_deployment)["spec"].get("replicas", 0)) == 0,
+        lambda: worker_replicas(cluster, names) == 0,
         what="the worker at zero before the NATS backlog",
         timeout=600,
         interval=10,
@@ -76,39 +82,7 @@ def test_backlog_on_nats_wakes_worker_and_model(cluster, names, port_forward, le
     wait_until(
         lambda: httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200, what="gateway", timeout=120
     )
-    ids = []
-    for i in range(3):
-        response = httpx.post(
-            f"{gateway}/v1/async/chat/completions",
-            json={
-                "model": model.served_name,
-                "max_tokens": 8,
-                "messages": [{"role": "user", "content": f"nats {i}"}],
-            },
-            timeout=30,
-        )
-        ledger.record(f"nats async submit {i}", response.status_code)
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["id"])
-
-    wait_until(
-        lambda: int(cluster.get("deployments", names.worker_deployment)["spec"].get("replicas", 0)) >= 1,
-        what="the worker to scale from zero on the JetStream backlog",
-        timeout=180,
-        interval=5,
-    )
-    wait_until(
-        lambda: cluster.playground_replicas(model.playground) >= 1,
-        what="the model to scale from zero on the JetStream backlog",
-        timeout=180,
-        interval=5,
-    )
-
-    def all_done() -> list[str] | None:
-        states = [httpx.get(f"{gateway}/v1/async/{job}", timeout=10).json()["status"] for job in ids]
-        return states if all(s in ("succeeded", "failed") for s in states) else None
-
-    states = wait_until(all_done, what="every NATS job to finish", timeout=600, interval=5)
-    for job, state in zip(ids, states, strict=True):
-        ledger.record(f"nats async job {job}", 200 if state == "succeeded" else 500)
+    ids = submit_jobs(gateway, model, 3, ledger.record, "nats async")
+    wait_woken_from_zero(cluster, names, model, "JetStream backlog")
+    states = wait_jobs_finished(gateway, ids, ledger.record, "nats async")
     assert states == ["succeeded"] * len(ids)
