@@ -157,6 +157,7 @@ class LocalServer(SpawnedProcess):
     def spawn(self) -> None:
         path = shutil.which(self.binary) or shutil.which(self.binary, path="/usr/sbin:/usr/bin")
         if not path:
+            shutil.rmtree(self.dir, ignore_errors=True)  # no process will ever own it, nor stop() run
             raise ServerNotInstalledError(
                 f"{self.binary} is not installed; run `make system-deps` (Debian package)"
             )

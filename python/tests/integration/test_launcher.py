@@ -9,7 +9,14 @@ import time
 import pytest
 import redis
 
-from llmaz_serverless.launcher import ManagedProcess, RedisServer, free_port, http_status
+from llmaz_serverless.launcher import (
+    LocalServer,
+    ManagedProcess,
+    RedisServer,
+    ServerNotInstalledError,
+    free_port,
+    http_status,
+)
 from llmaz_serverless_testing.servers import PrometheusServer
 
 
@@ -117,3 +124,13 @@ def test_die_with_parent_follows_the_thread_that_spawned_the_child(tmp_path, fro
         assert (proc.proc.poll() is None) is (not from_thread)
     finally:
         proc.stop()
+
+
+def test_a_missing_server_binary_is_named_and_leaves_no_directory():
+    class Missing(LocalServer):
+        binary = "no-such-server-binary"
+
+    server = Missing()
+    with pytest.raises(ServerNotInstalledError, match="no-such-server-binary is not installed"):
+        server.start()
+    assert not server.dir.exists()
