@@ -168,10 +168,21 @@ async def test_metrics_count_outcomes_and_expose_queue_depth_when_jobs_ran(
         for job_id in ids:
             await client.wait_finished(job_id)
         registry = service.metrics.registry
-        succeeded = registry.get_sample_value(
-            "llmaz_serverless_async_jobs_total", {"model": "m", "outcome": "succeeded"}
-        )
-        observed = registry.get_sample_value("llmaz_serverless_async_latency_seconds_count", {"model": "m"})
+
+        # The worker counts a job after its status commit returns, so a client can see
+        # "succeeded" a moment before the counter moves: wait for the count, then check it.
+        async def counted() -> tuple[float, float] | None:
+            succeeded = registry.get_sample_value(
+                "llmaz_serverless_async_jobs_total", {"model": "m", "outcome": "succeeded"}
+            )
+            observed = registry.get_sample_value(
+                "llmaz_serverless_async_latency_seconds_count", {"model": "m"}
+            )
+            if (succeeded or 0) >= 5 and (observed or 0) >= 5:
+                return succeeded, observed
+            return None
+
+        succeeded, observed = await wait_until_async(counted, 5, what="5 jobs counted")
     assert succeeded == 5
     assert observed == 5
 
