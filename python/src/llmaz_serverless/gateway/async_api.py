@@ -41,7 +41,7 @@ from typing import Any
 
 from aiohttp import web
 from nats.errors import Error as NatsError
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 from redis.exceptions import RedisError
 
 from llmaz_serverless.backoff import Backoff
@@ -49,6 +49,7 @@ from llmaz_serverless.config import RuntimeConfig
 from llmaz_serverless.events.submit import Enqueue, JobRequest
 from llmaz_serverless.gateway.context import GatewayContext
 from llmaz_serverless.gateway.errors import openai_error
+from llmaz_serverless.metric_set import MetricSet
 from llmaz_serverless.openai_paths import ASYNC_PREFIX, CHAT, COMPLETIONS
 from llmaz_serverless.queue import build_broker
 from llmaz_serverless.queue.broker import Broker
@@ -73,15 +74,11 @@ _UPLOAD_CHUNK = 1 << 20
 
 class AsyncApiMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.submitted = Counter(
-            "llmaz_serverless_gateway_async_submitted",
-            "Async jobs accepted, by model and form (inline, reference).",
-            ["model", "form"], registry=registry,
-        )  # fmt: skip
-        self.rejected = Counter(
-            "llmaz_serverless_gateway_async_rejected", "Async submissions refused, by HTTP status.",
-            ["code"], registry=registry,
-        )  # fmt: skip
+        m = MetricSet(registry, "llmaz_serverless_gateway_async_")
+        self.submitted = m.counter(
+            "submitted", "Async jobs accepted, by model and form (inline, reference).", ["model", "form"]
+        )
+        self.rejected = m.counter("rejected", "Async submissions refused, by HTTP status.", ["code"])
 
 
 @dataclass(kw_only=True, eq=False)

@@ -8,7 +8,9 @@ metrics on `GatewayContext.metrics.registry` to share the endpoint.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+
+from llmaz_serverless.metric_set import MetricSet
 
 PREFIX = "llmaz_serverless_gateway_"
 UNKNOWN_MODEL = "_unknown"
@@ -28,62 +30,47 @@ _OVERHEAD_BUCKETS = (
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        r = self.registry
-        self.requests = Counter(
-            PREFIX + "requests", "Requests answered, by model and HTTP status.", ["model", "code"], registry=r
+        m = MetricSet(self.registry, PREFIX)
+        self.requests = m.counter(
+            "requests", "Requests answered, by model and HTTP status.", ["model", "code"]
         )
-        self.duration = Histogram(
-            PREFIX + "request_duration_seconds",
+        self.duration = m.histogram(
+            "request_duration_seconds",
             "Time from request to the end of the answer (whole stream), by model.",
             ["model"],
             buckets=_LATENCY_BUCKETS,
-            registry=r,
         )
-        self.upstream_wait = Histogram(
-            PREFIX + "upstream_response_header_seconds",
+        self.upstream_wait = m.histogram(
+            "upstream_response_header_seconds",
             "Time until the upstream's response headers, cold-start holds included, by model.",
             ["model"],
             buckets=_LATENCY_BUCKETS,
-            registry=r,
         )
-        self.overhead = Histogram(
-            PREFIX + "overhead_seconds",
+        self.overhead = m.histogram(
+            "overhead_seconds",
             "The gateway's own time on a proxied request: from taking it to handing it to the upstream "
             "connection pool (first attempt), by model.",
             ["model"],
             buckets=_OVERHEAD_BUCKETS,
-            registry=r,
         )
-        self.in_flight = Gauge(PREFIX + "in_flight_requests", "Requests being proxied, by model.", ["model"],
-                               registry=r)  # fmt: skip
-        self.cache_hits = Counter(
-            PREFIX + "cache_hits",
+        self.in_flight = m.gauge("in_flight_requests", "Requests being proxied, by model.", ["model"])
+        self.cache_hits = m.counter(
+            "cache_hits",
             "Answers served from the cache, by model and tier (local memory or redis).",
             ["model", "tier"],
-            registry=r,
         )
-        self.cache_misses = Counter(
-            PREFIX + "cache_misses", "Cacheable requests not found in the cache.", ["model"], registry=r
-        )
-        self.cache_stores = Counter(
-            PREFIX + "cache_stores", "Answers stored in the cache.", ["model"], registry=r
-        )
-        self.cache_errors = Counter(
-            PREFIX + "cache_errors", "Redis errors or timeouts of the cache.", registry=r
-        )
-        self.upstream_errors = Counter(
-            PREFIX + "upstream_errors",
+        self.cache_misses = m.counter("cache_misses", "Cacheable requests not found in the cache.", ["model"])
+        self.cache_stores = m.counter("cache_stores", "Answers stored in the cache.", ["model"])
+        self.cache_errors = m.counter("cache_errors", "Redis errors or timeouts of the cache.")
+        self.upstream_errors = m.counter(
+            "upstream_errors",
             "Failed upstream attempts, by model and reason (connect, status_502, status_503, "
             "status_504, timeout, disconnect).",
             ["model", "reason"],
-            registry=r,
         )
-        self.cold_start_timeouts = Counter(
-            PREFIX + "cold_start_timeouts",
+        self.cold_start_timeouts = m.counter(
+            "cold_start_timeouts",
             "Requests whose model did not answer within its cold-start budget.",
             ["model"],
-            registry=r,
         )
-        self.failovers = Counter(
-            PREFIX + "failovers", "Requests sent to the failover model.", ["model", "failover"], registry=r
-        )
+        self.failovers = m.counter("failovers", "Requests sent to the failover model.", ["model", "failover"])

@@ -12,14 +12,9 @@ start's time goes:
 from __future__ import annotations
 
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from llmaz_serverless.metric_set import MetricSet
 
 # In the order a cold start goes through them.
 PHASES = (
@@ -60,50 +55,42 @@ REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 1
 class WarmupMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.phase_seconds = Histogram(
-            "llmaz_serverless_cold_start_phase_seconds",
+        m = MetricSet(self.registry, "llmaz_serverless_")
+        self.phase_seconds = m.histogram(
+            "cold_start_phase_seconds",
             "Seconds from the scale-up decision (or pod creation) to each cold-start phase of a replica.",
             ["model", "trigger", "phase"],
             buckets=COLD_START_BUCKETS,
-            registry=self.registry,
         )
-        self.scale_ups = Counter(
-            "llmaz_serverless_scale_ups",
+        self.scale_ups = m.counter(
+            "scale_ups",
             "Scale-ups seen on a Playground's spec.replicas (trigger from_zero or scale_out).",
             ["model", "trigger"],
-            registry=self.registry,
         )
-        self.warmup_seconds = Histogram(
-            "llmaz_serverless_warmup_duration_seconds",
+        self.warmup_seconds = m.histogram(
+            "warmup_duration_seconds",
             "Seconds one replica's warmup took, from its containers being ready to the gate opening.",
             ["model", "outcome"],
             buckets=COLD_START_BUCKETS,
-            registry=self.registry,
         )
-        self.warmup_requests = Counter(
-            "llmaz_serverless_warmup_requests",
+        self.warmup_requests = m.counter(
+            "warmup_requests",
             "Warmup requests sent directly to model pods, by outcome (ok or failed).",
             ["model", "outcome"],
-            registry=self.registry,
         )
-        self.warmup_first_token = Histogram(
-            "llmaz_serverless_warmup_first_token_seconds",
+        self.warmup_first_token = m.histogram(
+            "warmup_first_token_seconds",
             "Time to first token of each successful warmup request, by prompt length asked for.",
             ["model", "prompt_tokens"],
             buckets=REQUEST_BUCKETS,
-            registry=self.registry,
         )
-        self.gates_opened = Counter(
-            "llmaz_serverless_readiness_gates_opened",
+        self.gates_opened = m.counter(
+            "readiness_gates_opened",
             "Readiness gates set True, by reason (Warmed, WarmupTimedOut, WarmupDisabled, NotManaged).",
             ["model", "reason"],
-            registry=self.registry,
         )
-        self.warmups_in_progress = Gauge(
-            "llmaz_serverless_warmups_in_progress",
-            "Replicas being warmed right now.",
-            ["model"],
-            registry=self.registry,
+        self.warmups_in_progress = m.gauge(
+            "warmups_in_progress", "Replicas being warmed right now.", ["model"]
         )
 
     def render(self) -> bytes:
