@@ -15,16 +15,18 @@ import re
 import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from llmaz_serverless.cli._values_flags import add_values_flags
 from llmaz_serverless.config import duration_or_none
+from llmaz_serverless.model_timing import ModelTiming
 from llmaz_serverless.plan import coldstart
 from llmaz_serverless.plan.planner import GridSpec, plan
 from llmaz_serverless.plan.search import DEFAULT_COOLDOWNS, DEFAULT_MIN_REPLICAS, Targets
-from llmaz_serverless.plan.settings import CronWindow, Service
+from llmaz_serverless.plan.settings import PLAN_TIMING, CronWindow, Service
 from llmaz_serverless.plan.summary import text
 from llmaz_serverless.plan.values import load_event_prewarms, load_models
 from llmaz_serverless.trace.flags import add_trace_flags, transforms_from_args
@@ -152,19 +154,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _service(args: argparse.Namespace, cold: float, emulator: dict[str, float] | None = None) -> Service:
-    """The service model from the flags; `emulator`: a local run's emulator timings as the defaults."""
-    base = Service(cold, **emulator) if emulator else Service(cold)  # type: ignore[arg-type]
-    return Service(
-        cold,
-        base.ttft if args.ttft is None else args.ttft,
-        base.prefill_per_token if args.prefill_per_token is None else args.prefill_per_token,
-        base.itl if args.itl is None else args.itl,
-        args.prompt_tokens,
-        args.output_tokens,
-        base.first_requests,
-        base.first_factor,
-    )
+def _service(args: argparse.Namespace, cold: float, timing: ModelTiming = PLAN_TIMING) -> Service:
+    """The service model from the flags; `timing`: a local run's emulator timing as the defaults."""
+    given = {name: getattr(args, name) for name in ("ttft", "prefill_per_token", "itl")}
+    flags = {name: value for name, value in given.items() if value is not None}
+    return Service(cold, replace(timing, **flags), args.prompt_tokens, args.output_tokens)
 
 
 def _command() -> str:
@@ -176,8 +170,8 @@ def _against(args: argparse.Namespace, cold: float, source: str) -> int:
     from llmaz_serverless.plan import compare
 
     if args.controller == "local":
-        scaler, emulator = compare.local_settings(args.against)
-        result = compare.compare(args.against, _service(args, cold, emulator), source, local=scaler)
+        scaler, timing = compare.local_settings(args.against)
+        result = compare.compare(args.against, _service(args, cold, timing), source, local=scaler)
     else:
         models = load_models(args.values, args.set_values, args.chart)
         model = next((m for m in models if args.model in (None, m.name, m.served_name)), None)

@@ -64,6 +64,7 @@ class Engine:
 
     def __init__(self, settings: EmulatorSettings) -> None:
         self.settings = settings
+        self.timing = settings.timing
         self.metrics = VllmMetrics(settings.model)
         # Seeded by model and seed: two emulators never sample the same text sequence.
         self.text_rng = random.Random(f"text:{settings.model}:{settings.seed}")
@@ -171,11 +172,8 @@ class Engine:
 
     def slowdown(self) -> float:
         """Factor on TTFT and inter-token delay: >1 for the first requests after a load."""
-        s = self.settings
         # Requests failed by fail_first never reached the "GPU", so they do not warm it.
-        if s.cold_requests and self.served_since_load <= s.fail_first + s.cold_requests:
-            return s.cold_factor
-        return 1.0
+        return self.timing.slowdown(self.served_since_load - self.settings.fail_first)
 
     @contextlib.asynccontextmanager
     async def slot(self, kv_tokens: int) -> AsyncIterator[float]:

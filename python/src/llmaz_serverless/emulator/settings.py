@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from llmaz_serverless.config import CamelModel, Duration, OptionalDuration
+from llmaz_serverless.model_timing import ModelTiming
 from llmaz_serverless.settings import ComponentSettings
 
 
@@ -72,6 +73,11 @@ class EmulatorSettings(ComponentSettings):
     # Seed of the failure draws and of sampled (temperature > 0) text without a
     # request `seed`; temperature 0 output depends only on the model and the prompt.
     seed: int = 0
+
+    @property
+    def timing(self) -> ModelTiming:
+        """ttft, prefill_per_token, itl, cold_requests and cold_factor as the package's one timing type."""
+        return ModelTiming(self.ttft, self.prefill_per_token, self.itl, self.cold_requests, self.cold_factor)
 
 
 class EmulatorSection(CamelModel):

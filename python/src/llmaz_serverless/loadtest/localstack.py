@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -32,71 +32,112 @@ import yaml
 
 from llmaz_serverless.launcher import ManagedProcess, RedisServer, StartStop, component_process, free_port
 from llmaz_serverless.loadtest.scaler import STATE_PATH
+from llmaz_serverless.model_timing import ModelTiming
 from llmaz_serverless.scale_to_zero import ScaleToZeroSettings
 
 # The local stack's scaling defaults, stated once where the rule that uses them lives.
 _SCALING = ScaleToZeroSettings()
 
+# The emulated model of a local run: slower than the emulator's own defaults so a load test shows
+# latency, and its first 2 requests after a load 3x slower (what warmup absorbs).
+LOCAL_TIMING = ModelTiming(ttft=0.03, prefill_per_token=0.00005, itl=0.012, cold_requests=2, cold_factor=3.0)
 
-@dataclass
+# The flat names of the held scaling rule, as the `--sim-*` flags and run.json's
+# `local_stack.options` spell them: `idle` is the rule's scale_to_zero_after.
+_SCALING_NAMES = {
+    "idle": "scale_to_zero_after",
+    "max_replicas": "max_replicas",
+    "target_concurrency": "target_concurrency",
+    "scale_down_after": "scale_down_after",
+}
+_TIMING_NAMES = frozenset(f.name for f in fields(ModelTiming))
+
+
+@dataclass(init=False)
 class LocalModelOptions:
-    """The emulated model of a local run (flags of `llmaz-serverless sim`)."""
+    """The emulated model of a local run: its `llmaz-serverless sim` replicas and the local scaler's rule.
 
-    model: str = "emulated-llm"
+    Built from flat names (`LocalModelOptions(ttft=0.05, idle=12)`, what the CLI and a recorded
+    run.json hold) as well as from a held `timing` and `scaling`; `record()` gives the flat form back.
+    """
+
+    model: str
     # Seconds a replica takes to load (real 8B models: 30-60 s, see UPSTREAM.md;
     # short here so a local run stays short).
-    startup_delay: float = 3.0
-    # Seconds without requests before the emulator drops to zero replicas.
-    idle: float = _SCALING.scale_to_zero_after
-    ttft: float = 0.03
-    itl: float = 0.012
-    prefill_per_token: float = 0.00005
-    # The first requests after a load are slower (what warmup absorbs).
-    cold_requests: int = 2
-    cold_factor: float = 3.0
-    fail_rate: float = 0.0
-    # Most replicas of the local scaler simulation; 1 uses the emulator's own 0/1 mode.
-    max_replicas: int = _SCALING.max_replicas
-    # Requests in flight per replica before the simulation adds one (the add-on's
-    # concurrency target; 2 makes the short profile's 6 users reach 3 replicas).
-    target_concurrency: float = _SCALING.target_concurrency
-    # Seconds of lower demand before it removes a replica (HPA stabilization window).
-    scale_down_after: float = _SCALING.scale_down_after
+    startup_delay: float
+    # Fraction of requests the emulated replicas fail (their --fail-rate).
+    fail_rate: float
+    timing: ModelTiming
+    # The local scaler's rule; with max_replicas 1 the emulator's own 0/1 mode runs instead, dropping
+    # to zero after its scale_to_zero_after (what a local run calls `idle`).
+    scaling: ScaleToZeroSettings
+
+    def __init__(
+        self,
+        model: str = "emulated-llm",
+        startup_delay: float = 3.0,
+        fail_rate: float = 0.0,
+        timing: ModelTiming = LOCAL_TIMING,
+        scaling: ScaleToZeroSettings = _SCALING,
+        **flat: Any,
+    ) -> None:
+        unknown = sorted(flat.keys() - _TIMING_NAMES - _SCALING_NAMES.keys())
+        if unknown:
+            raise TypeError(
+                f"LocalModelOptions: unknown option(s) {unknown}; fix: use "
+                f"{sorted(_TIMING_NAMES | _SCALING_NAMES.keys())} or timing=/scaling="
+            )
+        self.model, self.startup_delay, self.fail_rate = model, startup_delay, fail_rate
+        self.timing = replace(timing, **{k: v for k, v in flat.items() if k in _TIMING_NAMES})
+        self.scaling = replace(
+            scaling, **{_SCALING_NAMES[k]: v for k, v in flat.items() if k in _SCALING_NAMES}
+        )
+
+    # The flat names the `--sim-*` flags take their defaults from (cli/loadtest.py reads them by name).
+    @property
+    def idle(self) -> float:
+        return self.scaling.scale_to_zero_after
+
+    @property
+    def max_replicas(self) -> int:
+        return self.scaling.max_replicas
+
+    @property
+    def target_concurrency(self) -> float:
+        return self.scaling.target_concurrency
+
+    def record(self) -> dict[str, Any]:
+        """The flat form run.json keeps under `local_stack.options` (and __init__ takes back)."""
+        return {
+            "model": self.model, "startup_delay": self.startup_delay, "fail_rate": self.fail_rate,
+            **asdict(self.timing), **{name: getattr(self.scaling, f) for name, f in _SCALING_NAMES.items()},
+        }  # fmt: skip
 
     def replica_args(self) -> list[str]:
-        """Flags of one emulated replica (`llmaz-serverless sim`), without address or scale to zero."""
-        return [
-            "--startup-delay", str(self.startup_delay), "--ttft", str(self.ttft), "--itl", str(self.itl),
-            "--prefill-per-token", str(self.prefill_per_token), "--cold-requests", str(self.cold_requests),
-            "--cold-factor", str(self.cold_factor), "--fail-rate", str(self.fail_rate),
-        ]  # fmt: skip
+        """Flags of one emulated replica (`llmaz-serverless sim`), without address or scale to zero;
+        the timing flags are ModelTiming's field names, as the emulator's settings name them too."""
+        timing = [arg for name, value in asdict(self.timing).items() for arg in (_flag(name), str(value))]
+        return ["--startup-delay", str(self.startup_delay), *timing, "--fail-rate", str(self.fail_rate)]
 
     def sim_args(self, port: int) -> list[str]:
         """Flags of a single emulator with its own emulated scale to zero (max_replicas == 1)."""
         return [
             "--model", self.model, "--host", "127.0.0.1", "--port", str(port), *self.replica_args(),
-            "--hold-while-loading", "--scale-to-zero-after", str(self.idle),
+            "--hold-while-loading", "--scale-to-zero-after", str(self.scaling.scale_to_zero_after),
         ]  # fmt: skip
 
-    def scaling(self) -> ScaleToZeroSettings:
-        """The rule the local scaler runs with these options (`idle` is its scale_to_zero_after);
-        what a local run does not set (polling, hold) stays the local stack's default."""
-        return replace(
-            _SCALING,
-            max_replicas=self.max_replicas,
-            target_concurrency=self.target_concurrency,
-            scale_to_zero_after=self.idle,
-            scale_down_after=self.scale_down_after,
-        )
-
     def scaler_args(self, port: int) -> list[str]:
-        s = self.scaling()
+        s = self.scaling
         return [
             "--port", str(port), "--model", self.model,
             "--max-replicas", str(s.max_replicas), "--target-concurrency", str(s.target_concurrency),
             "--scale-to-zero-after", str(s.scale_to_zero_after),
             "--scale-down-after", str(s.scale_down_after), "--", *self.replica_args(),
         ]  # fmt: skip
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _has_module(name: str) -> bool:
@@ -142,21 +183,22 @@ class LocalStack(StartStop):
         self.components.append({"name": "redis", "detail": f"redis-server on {self.redis.url}"})
         port = free_port()
         self.model_url = f"http://127.0.0.1:{port}"
+        t, s = o.timing, o.scaling
         model = (
-            f"model {o.model}: load {o.startup_delay}s, TTFT {o.ttft}s + {o.prefill_per_token}s per prompt "
-            f"token, ITL {o.itl}s, first {o.cold_requests} requests after a load x{o.cold_factor} slower"
+            f"model {o.model}: load {o.startup_delay}s, TTFT {t.ttft}s + {t.prefill_per_token}s per prompt "
+            f"token, ITL {t.itl}s, first {t.cold_requests} requests after a load x{t.cold_factor} slower"
         )
-        if o.max_replicas > 1:
+        if s.max_replicas > 1:
             argv = [sys.executable, "-m", "llmaz_serverless.loadtest.scaler", *o.scaler_args(port)]
             self.processes.append(ManagedProcess("scaler", argv, port, log_dir, orphan_safe=True).start())
             self.state_url = f"{self.model_url}{STATE_PATH}"
             self.state_description = f"the local scaler simulation's state {self.state_url} (not KEDA)"
             self.components.append({
                 "name": "model replicas",
-                "detail": f"0..{o.max_replicas} `llmaz-serverless sim` processes behind the local scaler "
+                "detail": f"0..{s.max_replicas} `llmaz-serverless sim` processes behind the local scaler "
                           f"simulation on {self.model_url} (holds requests at zero, one replica per "
-                          f"{o.target_concurrency:g} request(s) in flight, to zero after {o.idle:g}s idle; "
-                          f"a simulation, not KEDA); {model}",
+                          f"{s.target_concurrency:g} request(s) in flight, to zero after "
+                          f"{s.scale_to_zero_after:g}s idle; a simulation, not KEDA); {model}",
             })  # fmt: skip
         else:
             argv = [sys.executable, "-m", "llmaz_serverless", "sim", *o.sim_args(port)]
@@ -168,7 +210,7 @@ class LocalStack(StartStop):
             self.components.append({
                 "name": "model emulator",
                 "detail": f"`llmaz-serverless sim` on {self.model_url} with its own scale to zero after "
-                          f"{o.idle:g}s idle (a simulation, not KEDA); {model}",
+                          f"{s.scale_to_zero_after:g}s idle (a simulation, not KEDA); {model}",
             })  # fmt: skip
         self.target_url = self.model_url
         if self.use_worker:
@@ -234,7 +276,7 @@ class LocalStack(StartStop):
         then goes idle to zero. A run then starts at zero replicas, so its first burst is a real cold start.
         """
         began = time.monotonic()
-        deadline = began + self.options.startup_delay + self.options.idle + 15
+        deadline = began + self.options.startup_delay + self.options.scaling.scale_to_zero_after + 15
         while time.monotonic() < deadline:
             if self.state().get("replicas") == 0:
                 return time.monotonic() - began

@@ -338,7 +338,7 @@ def run(opts: RunOptions, stream: IO[str] = sys.stderr) -> RunResult:
             stack.wait_for_zero()
             target = stack.target_url
             # The options too: `plan --against` simulates the local scaler with the run's own settings.
-            meta["local_stack"] = {"components": stack.components, "options": asdict(opts.local_model)}
+            meta["local_stack"] = {"components": stack.components, "options": opts.local_model.record()}
         else:
             target = opts.target
         meta["target"] = target

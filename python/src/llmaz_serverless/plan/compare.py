@@ -32,6 +32,7 @@ from llmaz_serverless.loadtest.records import (
     read_replicas,
     read_requests,
 )
+from llmaz_serverless.model_timing import ModelTiming
 from llmaz_serverless.plan.local import simulate_local
 from llmaz_serverless.plan.settings import EventPrewarm, Scaling, Service
 from llmaz_serverless.plan.simulate import Outcome, event_windows, simulate_keda
@@ -123,16 +124,16 @@ def measure(run_dir: Path, model: str) -> Measured:
     )
 
 
-def local_settings(run_dir: Path) -> tuple[ScaleToZeroSettings, dict[str, Any]]:
-    """The local scaler's settings and the emulator's options a local run used (run.json), else defaults."""
+def local_settings(run_dir: Path) -> tuple[ScaleToZeroSettings, ModelTiming]:
+    """The local scaler's rule and the emulator's timing a local run used (run.json), else defaults."""
     from llmaz_serverless.loadtest.localstack import LocalModelOptions
 
     meta = json.loads((run_dir / RUN_JSON).read_text(encoding="utf-8"))
     recorded = (meta.get("local_stack") or {}).get("options") or {}
-    known = {k: v for k, v in recorded.items() if k in LocalModelOptions.__dataclass_fields__}
-    o = LocalModelOptions(**known)
-    return o.scaling(), {"ttft": o.ttft, "prefill_per_token": o.prefill_per_token, "itl": o.itl,
-                    "first_requests": o.cold_requests, "first_factor": o.cold_factor}  # fmt: skip
+    # Keys a newer build recorded are left out: the names record() writes are those it takes back.
+    known = LocalModelOptions().record().keys()
+    o = LocalModelOptions(**{k: v for k, v in recorded.items() if k in known})
+    return o.scaling, o.timing
 
 
 def compare(

@@ -89,8 +89,7 @@ class _LocalPool:
             if start - now > hold:
                 return hold, True, now + hold
         replica.served += 1
-        if replica.served <= svc.first_requests:
-            service *= svc.first_factor
+        service *= svc.timing.slowdown(replica.served)
         heapq.heappush(replica.ends, start + service)
         return start - now, False, start + service
 

@@ -79,15 +79,15 @@ def _replicas_png(m: ModelResult, path: Path) -> Path:
 
 
 def blocks(r: PlanResult, command: str, images: dict[str, tuple[str, str]]) -> list[Block]:
-    t = r.trace
+    t, timing = r.trace, r.service.timing
     out = [
         Block("heading", "Idle settings plan", level=1),
         Block(
             "para",
             f"Trace `{t.name}`: {len(t.arrivals)} requests over {t.duration:.0f} s; "
             f"transforms: {', '.join(t.transforms) or 'none'}. Cold start {r.service.cold_start:g} s "
-            f"({r.cold_source}). Service time per request: {r.service.ttft:g} s + "
-            f"{r.service.prefill_per_token:g} s per prompt token + {r.service.itl:g} s per output token. "
+            f"({r.cold_source}). Service time per request: {timing.ttft:g} s + "
+            f"{timing.prefill_per_token:g} s per prompt token + {timing.itl:g} s per output token. "
             f"Targets: {targets_text(r)}."
             + (f" Price: {r.price:g} per GPU-hour." if r.price is not None else ""),
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmaz_serverless.events.patterns import Pattern
+from llmaz_serverless.model_timing import ModelTiming
 
 
 @dataclass(frozen=True)
@@ -63,28 +64,27 @@ class Scaling:
     hold_timeout: float = 600.0
 
 
+# The planner's service time when none is given: a warm vLLM-like replica. No cold slowdown: the
+# cluster loop does not track which replica serves a request; only `plan --against` a local run
+# sets one (the emulator's cold_requests/cold_factor that run used).
+PLAN_TIMING = ModelTiming(ttft=0.05, prefill_per_token=0.0002, itl=0.02)
+
+
 @dataclass(frozen=True)
 class Service:
     """How long one request keeps the model busy, and how long a replica takes to become Ready."""
 
     # Seconds from a replica's creation to Ready (pull, load, warmup): the cold start.
     cold_start: float
-    ttft: float = 0.05
-    prefill_per_token: float = 0.0002
-    itl: float = 0.02
+    timing: ModelTiming = PLAN_TIMING
     # Used for requests whose trace row has no token counts.
     default_prompt_tokens: int = 512
     default_output_tokens: int = 128
-    # The first requests a new replica serves take this many times longer (what warmup absorbs on
-    # the cluster; the local emulator's --cold-requests/--cold-factor). Only the local check uses it:
-    # the cluster loop does not track which replica serves a request.
-    first_requests: int = 0
-    first_factor: float = 1.0
 
     def seconds(self, prompt_tokens: int | None, output_tokens: int | None) -> float:
         p = self.default_prompt_tokens if prompt_tokens is None else prompt_tokens
         o = self.default_output_tokens if output_tokens is None else output_tokens
-        return self.ttft + self.prefill_per_token * p + self.itl * o
+        return self.timing.seconds(p, o)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmaz_serverless.model_timing import ModelTiming
 from llmaz_serverless.plan.diff import values_diff
 from llmaz_serverless.plan.prewarm import candidates as prewarm_candidates
 from llmaz_serverless.plan.search import Targets, candidates, evaluate, recommend
@@ -11,7 +12,8 @@ from llmaz_serverless.plan.settings import CronWindow, Scaling, Service
 from llmaz_serverless.plan.values import load_models
 from llmaz_serverless.trace.model import Arrival
 
-SVC = Service(cold_start=60.0, ttft=1.0, prefill_per_token=0.0, itl=0.0)
+# One second of work per request, whatever its tokens.
+SVC = Service(cold_start=60.0, timing=ModelTiming(ttft=1.0, prefill_per_token=0.0, itl=0.0))
 GIVEN = Scaling(min_replicas=0, max_replicas=2, polling_interval=15.0, cooldown=900.0, concurrency_target=8.0)
 # Bursts every 20 minutes: a cooldown above ~20 minutes never reaches zero between them.
 BURSTS = [Arrival(float(b * 1200 + k)) for b in range(6) for k in range(10)]

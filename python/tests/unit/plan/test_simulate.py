@@ -6,14 +6,20 @@ import dataclasses
 
 import pytest
 
+from llmaz_serverless.model_timing import ModelTiming
 from llmaz_serverless.plan.local import _LocalPool, simulate_local
 from llmaz_serverless.plan.settings import Direction, Policy, Scaling, Service
 from llmaz_serverless.plan.simulate import HPA_SYNC, PUSH_INTERVAL, simulate_keda
 from llmaz_serverless.scale_to_zero import ScaleToZeroSettings
 from llmaz_serverless.trace.model import Arrival
 
-# One second of work per request, whatever its tokens.
-SVC = Service(cold_start=30.0, ttft=1.0, prefill_per_token=0.0, itl=0.0)
+
+def _flat(cold_start: float, seconds: float) -> Service:
+    """A model that works `seconds` on every request, whatever its tokens."""
+    return Service(cold_start, ModelTiming(ttft=seconds, prefill_per_token=0.0, itl=0.0))
+
+
+SVC = _flat(30.0, 1.0)
 BASE = Scaling(min_replicas=0, max_replicas=4, polling_interval=15.0, cooldown=300.0, concurrency_target=1.0)
 
 
@@ -64,7 +70,7 @@ def test_idle_replica_count_is_the_level_after_cooldown() -> None:
 
 def test_hpa_scale_up_is_capped_by_its_policy() -> None:
     # 10 requests of 200 s in flight at once want 10 replicas; the policy allows +2 per 60 s.
-    slow = Service(cold_start=5.0, ttft=200.0, prefill_per_token=0.0, itl=0.0)
+    slow = _flat(5.0, 200.0)
     s = dataclasses.replace(BASE, max_replicas=10, up=Direction(0.0, (Policy("Pods", 2, 60),)))
     out = simulate_keda(_at(*[0.0] * 10), s, slow, end=150.0, timeline=True)
     counts = [n for t, n in out.timeline if t <= 61.0]
@@ -74,14 +80,14 @@ def test_hpa_scale_up_is_capped_by_its_policy() -> None:
 
 def test_hpa_tolerance_keeps_the_count_within_ten_percent() -> None:
     # 21 in flight with target 2 on 10 replicas: ratio 1.05 is inside the 0.1 tolerance.
-    long = Service(cold_start=0.0, ttft=100.0, prefill_per_token=0.0, itl=0.0)
+    long = _flat(0.0, 100.0)
     s = dataclasses.replace(BASE, min_replicas=10, max_replicas=20, concurrency_target=2.0)
     out = simulate_keda(_at(*[0.0] * 21), s, long, end=50.0, timeline=True)
     assert out.peak_replicas == 10
 
 
 def test_scale_down_waits_for_the_stabilization_window() -> None:
-    busy = Service(cold_start=0.0, ttft=20.0, prefill_per_token=0.0, itl=0.0)
+    busy = _flat(0.0, 20.0)
     s = dataclasses.replace(
         BASE, min_replicas=1, max_replicas=4, down=Direction(120.0, (Policy("Percent", 100, 15),))
     )
@@ -95,7 +101,7 @@ def test_local_scaler_rules() -> None:
     local = ScaleToZeroSettings(
         max_replicas=3, target_concurrency=1.0, scale_to_zero_after=8.0, polling_interval=0.5
     )
-    svc = Service(cold_start=4.0, ttft=1.0, prefill_per_token=0.0, itl=0.0)
+    svc = _flat(4.0, 1.0)
     out = simulate_local(_at(0.0, 0.1, 20.0), local, svc, end=40.0, timeline=True)
     # Both first requests wait for the replica the first one woke; the third comes after the 8 s idle.
     assert out.cold_requests == 3
@@ -116,8 +122,9 @@ def test_local_removed_replica_is_billed_until_its_requests_end() -> None:
 
 def test_local_first_requests_on_a_new_replica_are_slower() -> None:
     local = ScaleToZeroSettings(max_replicas=1, scale_to_zero_after=5.0)
-    plain = Service(cold_start=1.0, ttft=2.0, prefill_per_token=0.0, itl=0.0)
-    warmup = dataclasses.replace(plain, first_requests=1, first_factor=3.0)
+    plain = _flat(1.0, 2.0)
+    slow_first = dataclasses.replace(plain.timing, cold_requests=1, cold_factor=3.0)
+    warmup = dataclasses.replace(plain, timing=slow_first)
     # The slow first answer (6 s instead of 2 s) keeps the replica busy, so it goes to zero later.
     a = simulate_local(_at(0.0), local, plain, end=30.0)
     b = simulate_local(_at(0.0), local, warmup, end=30.0)
