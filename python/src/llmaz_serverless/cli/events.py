@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from llmaz_serverless.cli._values_flags import add_values_flags
+from llmaz_serverless.cli._command import Command, values_and_output
 from llmaz_serverless.openai_paths import BY_API
 
 EPILOG = """\
@@ -32,26 +32,26 @@ exit codes:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = Command(
         "events",
         help="work with event rules (eventRules) offline",
         description="Work with event rules (eventRules) without a cluster.",
-    )
+    ).add_to(subparsers, lambda _args: _usage(parser))
     sub = parser.add_subparsers(dest="events_command", metavar="SUBCOMMAND")
-    test = sub.add_parser(
+    chart_help = "chart whose values.yaml lies underneath (default: the repo's)"
+    Command(
         "test",
         help="show which rules an event matches and what they would do",
         description="Show which event rules an event matches and what they would do.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_values_flags(test, chart_help="chart whose values.yaml lies underneath (default: the repo's)")
-    test.add_argument("--output", "-o", choices=("text", "json"), default="text")
-    test.add_argument(
+        flags=(values_and_output("text", "json", chart_help=chart_help), _add_test_flags),
+    ).add_to(sub, run_test)
+
+
+def _add_test_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "event", type=Path, help="event JSON file (one structured CloudEvent or an array); - for stdin"
     )
-    test.set_defaults(func=run_test)
-    parser.set_defaults(func=lambda _args: _usage(parser))
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -18,7 +18,7 @@ import asyncio
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
-from llmaz_serverless.cli._config_flag import add_config_flag
+from llmaz_serverless.cli._command import Command, config, settings
 from llmaz_serverless.config import RuntimeConfig, load_runtime_config
 from llmaz_serverless.events.settings import EventsSettings
 from llmaz_serverless.gateway.logs import setup_logging
@@ -28,16 +28,15 @@ from llmaz_serverless.queue.settings import QueueSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    Command(
         "gateway",
         help="run the OpenAI-compatible gateway (routing, cold-start hold, failover, response cache)",
         description="Serve the OpenAI API for every model in the runtime config's `models:` list.",
-    )
-    add_config_flag(parser, "its `gateway:`, `events:` and `queue:` sections and `models:` list")
-    GatewaySettings.add_flags(parser)
-    EventsSettings.add_flags(parser)
-    QueueSettings.add_flags(parser)
-    parser.set_defaults(func=run)
+        flags=(
+            config("its `gateway:`, `events:` and `queue:` sections and `models:` list"),
+            settings(GatewaySettings, EventsSettings, QueueSettings),
+        ),
+    ).add_to(subparsers, run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,10 +17,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._command import Command
+from llmaz_serverless.cli._from_args import dataclass_from_args
 from llmaz_serverless.launcher import ServerNotInstalledError
 from llmaz_serverless.loadtest import catalog
 from llmaz_serverless.loadtest.distributions import LengthSpecError
 from llmaz_serverless.loadtest.localstack import LocalModelOptions
+from llmaz_serverless.loadtest.replicas import DEFAULT_READY_QUERY, DEFAULT_REPLICAS_QUERY
 from llmaz_serverless.loadtest.runner import RunOptions, run
 from llmaz_serverless.report.build import write_report
 from llmaz_serverless.report.thresholds import ThresholdsError
@@ -55,14 +58,14 @@ _SIM_FLAGS: tuple[tuple[str, type, str | None, str], ...] = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = Command(
         "loadtest",
         help="run a load-test scenario (local stack or --target URL), sample replicas, write the report",
         description="Runs locust headless for a bounded time against the local stack (--local) or any "
         "OpenAI-compatible endpoint (--target), samples replicas per model, and writes RUN_DIR with "
         "requests.csv, replicas.csv, run.json and the report. Scenarios: "
         + "; ".join(f"{s.name}: {s.description}" for s in catalog.SCENARIOS.values()),
-    )
+    ).add_to(subparsers, run_command)
     _add_run_flags(p)
     _add_request_flags(p.add_argument_group("what is sent"))
     # Replays a trace open loop instead of a scenario's users (--scenario is then ignored).
@@ -73,7 +76,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--no-report", action="store_true", help="write the run data only")
     o.add_argument("--thresholds", type=Path, help="thresholds file (default: loadtest/thresholds.yaml)")
     o.add_argument("--quiet", action="store_true", help="no progress display")
-    p.set_defaults(func=run_command)
 
 
 def _add_run_flags(p: argparse.ArgumentParser) -> None:
@@ -183,35 +185,26 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         }.items()
         if value is not None
     }  # fmt: skip
-    opts = RunOptions(
-        scenario=args.scenario,
-        target=args.target,
-        out=args.out,
-        name=args.name,
+    replay = (
+        None if args.trace is None else TraceScenario(TraceReplay(args.trace, transforms_from_args(args)))
+    )
+    # The fields not given here (scenario, target, out, max_time, namespace ...) are the flags of the
+    # same name; these are renamed, negated or built from several flags.
+    return dataclass_from_args(
+        RunOptions,
+        args,
         profile=profile,
         shape_params=dict(args.shape_param),
-        max_time=args.max_time,
-        replicas_from=args.replicas_from,
-        sample_interval=args.sample_interval,
-        state_url=args.state_url,
-        prometheus_url=args.prometheus_url,
-        playground=args.playground,
-        namespace=args.namespace,
-        kubeconfig=args.kubeconfig,
+        # An empty query flag means the default one, as an absent flag does.
+        replicas_query=args.replicas_query or DEFAULT_REPLICAS_QUERY,
+        ready_query=args.ready_query or DEFAULT_READY_QUERY,
         local_model=LocalModelOptions(**{name: getattr(args, "sim_" + name) for name, *_ in _SIM_FLAGS}),
         use_gateway=not args.no_gateway,
         report=not args.no_report,
-        thresholds=args.thresholds,
         progress=not args.quiet,
         argv=list(sys.argv),
+        scenario_override=replay,
     )
-    if args.trace is not None:
-        opts.scenario_override = TraceScenario(TraceReplay(args.trace, transforms_from_args(args)))
-    if args.replicas_query:
-        opts.replicas_query = args.replicas_query
-    if args.ready_query:
-        opts.ready_query = args.ready_query
-    return opts
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -6,15 +6,18 @@ import argparse
 import os
 
 from llmaz_serverless.cli import EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._command import Command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("notify", help="webhook tools: receive and verify signed CloudEvents")
+    parser = Command("notify", help="webhook tools: receive and verify signed CloudEvents").add_to(
+        subparsers, lambda _args: _usage(parser)
+    )
     actions = parser.add_subparsers(dest="notify_command", metavar="ACTION")
-    receive = actions.add_parser(
+    receive = Command(
         "receive",
         help="listen for webhook deliveries, verify each HMAC signature, print them as JSON lines",
-    )
+    ).add_to(actions, run_receive)
     receive.add_argument("--host", default="127.0.0.1")
     receive.add_argument("--port", type=int, default=8090)
     receive.add_argument("--path", default="/hook")
@@ -23,8 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="WEBHOOK_SECRET",
         help="environment variable holding the tenant's webhook secret (default WEBHOOK_SECRET)",
     )
-    receive.set_defaults(func=run_receive)
-    parser.set_defaults(func=lambda args: (parser.print_help(), EXIT_USAGE)[1])
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_USAGE
 
 
 def run_receive(args: argparse.Namespace) -> int:

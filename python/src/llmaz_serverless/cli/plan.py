@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._command import Command
 from llmaz_serverless.cli._values_flags import add_values_flags
 from llmaz_serverless.config import duration_or_none
 from llmaz_serverless.model_timing import ModelTiming
@@ -89,7 +90,7 @@ def prewarm(text: str) -> CronWindow | str:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = Command(
         "plan",
         help="simulate scale to zero on a trace: cost, cold requests, waits; recommend idle settings",
         description="Simulates, per model, the decision loop the cluster runs (the HTTP add-on's metric, "
@@ -98,8 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "searches a grid of idle settings for the cheapest that meets the targets. Rules and sources: "
         "docs/design/planner.md.",
         epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ).add_to(subparsers, run)
     add_trace_flags(p)
     v = p.add_argument_group("values")
     add_values_flags(v)
@@ -151,7 +151,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--controller", choices=("local", "keda"), default="local",
         help="what scaled the run: the local stack's scaler (default) or KEDA with -f values",
     )  # fmt: skip
-    p.set_defaults(func=run)
 
 
 def _service(args: argparse.Namespace, cold: float, timing: ModelTiming = PLAN_TIMING) -> Service:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from llmaz_serverless.cli._values_flags import add_values_flags
+from llmaz_serverless.cli._command import Command, values_and_output
+from llmaz_serverless.cli._from_args import dataclass_from_args
 from llmaz_serverless.render.documents import ManifestError, split_manifest
 from llmaz_serverless.render.helm import (
     DEFAULT_NAMESPACE,
@@ -40,15 +41,17 @@ exit codes:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    values_help = "values file (repeatable, passed to helm -f in order)"
+    Command(
         "render",
         help="helm template the chart and validate every rendered object",
         description="Render the chart with the real `helm template` and validate every object.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_values_flags(parser, values_help="values file (repeatable, passed to helm -f in order)")
-    parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
+        flags=(values_and_output("table", "json", values_help=values_help), _add_flags),
+    ).add_to(subparsers, run)
+
+
+def _add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--release", default=DEFAULT_RELEASE, help=f"release name (default {DEFAULT_RELEASE})"
     )
@@ -68,7 +71,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--manifest", type=Path, default=None, metavar="FILE",
         help="validate this already rendered manifest ('-' for stdin) instead of running helm",
     )  # fmt: skip
-    parser.set_defaults(func=run)
 
 
 def _manifest(args: argparse.Namespace) -> str:
@@ -76,15 +78,9 @@ def _manifest(args: argparse.Namespace) -> str:
         if str(args.manifest) == "-":
             return sys.stdin.read()
         return args.manifest.read_text(encoding="utf-8")
-    request = TemplateRequest(
-        chart=args.chart or chart_dir(),
-        values_files=args.values,
-        set_values=args.set_values,
-        release=args.release,
-        namespace=args.namespace,
-        api_versions=args.api_versions,
-        kube_version=args.kube_version,
-        is_upgrade=args.is_upgrade,
+    # The other fields (set_values, release, namespace, ...) are the flags of the same name.
+    request = dataclass_from_args(
+        TemplateRequest, args, chart=args.chart or chart_dir(), values_files=args.values
     )
     return helm_template(request)
 

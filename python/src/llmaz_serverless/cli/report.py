@@ -12,21 +12,21 @@ import sys
 from pathlib import Path
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._command import Command
 from llmaz_serverless.report.build import write_report
 from llmaz_serverless.report.rundata import RunDirError
 from llmaz_serverless.report.thresholds import ThresholdsError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "report", help="write the HTML/Markdown/PNG report of a load-test run directory"
+    p = Command("report", help="write the HTML/Markdown/PNG report of a load-test run directory").add_to(
+        subparsers, run
     )
     p.add_argument(
         "run_dir", type=Path, metavar="RUN_DIR", help="a directory written by `llmaz-serverless loadtest`"
     )
     p.add_argument("--out", type=Path, help="write the report here instead of into RUN_DIR")
     p.add_argument("--thresholds", type=Path, help="thresholds file (default: loadtest/thresholds.yaml)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,22 +15,20 @@ import asyncio
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
-from llmaz_serverless.cli._config_flag import add_config_flag
+from llmaz_serverless.cli._command import Command, config, settings
 from llmaz_serverless.config import load_runtime_config
 from llmaz_serverless.emulator.server import serve
 from llmaz_serverless.emulator.settings import EmulatorSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    Command(
         "sim",
         help="run the OpenAI-compatible model-server emulator (vLLM-like answers and metrics)",
         description="A test stand-in for an llmaz model server: /v1/completions, /v1/chat/completions, "
         "/v1/models, /health, /metrics (vLLM names), /emulator/state.",
-    )
-    add_config_flag(parser, "its `emulator.defaults` to start from")
-    EmulatorSettings.add_flags(parser)
-    parser.set_defaults(func=run)
+        flags=(config("its `emulator.defaults` to start from"), settings(EmulatorSettings)),
+    ).add_to(subparsers, run)
 
 
 def run(args: argparse.Namespace) -> int:

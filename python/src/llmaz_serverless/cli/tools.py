@@ -6,12 +6,12 @@ import argparse
 import subprocess
 
 from llmaz_serverless.cli import EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._command import Command
 from llmaz_serverless.toolpaths import ToolMissingError, find_tool
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("tools", help="show the helm and kubectl in use and their versions")
-    parser.set_defaults(func=run)
+    Command("tools", help="show the helm and kubectl in use and their versions").add_to(subparsers, run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from llmaz_serverless.cli import EXIT_OK, EXIT_USAGE
+from llmaz_serverless.cli._command import Command
 from llmaz_serverless.trace.flags import add_transform_flags, transforms_from_args
 from llmaz_serverless.trace.formats import read_trace, write_trace
 from llmaz_serverless.trace.logs import trace_from_logs
@@ -21,23 +22,21 @@ from llmaz_serverless.trace.transforms import apply, rate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = Command(
         "trace",
         help="turn gateway access logs into a trace; show or transform a trace",
         description="Request-arrival traces (format: docs/design/planner.md#trace-format).",
         epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ).add_to(subparsers)
     sub = p.add_subparsers(dest="trace_command", metavar="ACTION", required=True)
-    logs = sub.add_parser("from-logs", help="the gateway's JSON access logs -> a trace CSV")
+    logs = Command("from-logs", help="the gateway's JSON access logs -> a trace CSV").add_to(sub, from_logs)
     logs.add_argument("logs", nargs="+", type=Path, metavar="LOG", help="files of gateway log lines")
     logs.add_argument("-o", "--output", type=Path, required=True, help="trace CSV to write")
-    logs.set_defaults(func=from_logs)
-    show = sub.add_parser("show", help="summarise a trace, optionally transformed (and write it with -o)")
+    show_help = "summarise a trace, optionally transformed (and write it with -o)"
+    show = Command("show", help=show_help).add_to(sub, show_trace)
     show.add_argument("trace", type=Path, metavar="FILE")
     add_transform_flags(show)
     show.add_argument("-o", "--output", type=Path, help="write the (transformed) trace as CSV")
-    show.set_defaults(func=show_trace)
 
 
 def _summary(trace: Trace) -> str:

@@ -32,7 +32,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK
-from llmaz_serverless.cli._config_flag import add_config_flag
+from llmaz_serverless.cli._command import Command, config
 from llmaz_serverless.cli._up_examples import async_example, events_example, sync_example
 from llmaz_serverless.config import RuntimeConfig, load_runtime_config
 from llmaz_serverless.emulator.app import build_app as build_emulator
@@ -60,12 +60,12 @@ class UpError(RuntimeError):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = Command(
         "up",
         help="run Redis + model emulators + the gateway + the async worker on loopback (`make up`)",
         description="Run the local stack from a runtime.yaml until Ctrl-C or SIGTERM.",
-    )
-    add_config_flag(parser, "without either, manifests/local/runtime.yaml of the repository")
+        flags=(config("without either, manifests/local/runtime.yaml of the repository"),),
+    ).add_to(subparsers, run)
     parser.add_argument("--port", type=int, default=None, help="gateway port (overrides gateway.port)")
     parser.add_argument(
         "--ready-timeout",
@@ -73,7 +73,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=60.0,
         help="seconds to wait for each part to answer (default 60)",
     )
-    parser.set_defaults(func=run)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from llmaz_serverless.cli._values_flags import add_values_flags
+from llmaz_serverless.cli._command import Command, values_and_output
 from llmaz_serverless.toolpaths import chart_dir
 from llmaz_serverless.values.loader import ValuesFileError
 from llmaz_serverless.values.merge import SetSyntaxError
@@ -34,15 +34,16 @@ exit codes:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    Command(
         "validate",
         help="check values files against the chart schema and the serverless rules",
         description="Check values files against the chart's values.schema.json and semantic rules.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_values_flags(parser)
-    parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
+        flags=(values_and_output("text", "json"), _add_flags),
+    ).add_to(subparsers, run)
+
+
+def _add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
         "--skip-rule", "--ignore", dest="skip_rule", action="append", default=[], metavar="ID",
@@ -58,7 +59,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--cold-start", type=float, metavar="SECONDS",
         help="with --trace: seconds from a replica's creation to Ready (default: backend load + warmup)",
     )  # fmt: skip
-    parser.set_defaults(func=run)
 
 
 def _list_rules() -> int:

@@ -18,34 +18,48 @@ import logging
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from llmaz_serverless.cli._config_flag import add_config_flag
+from llmaz_serverless.cli._command import Command, config, settings
 from llmaz_serverless.config import RuntimeConfig, load_runtime_config
 from llmaz_serverless.warmup.settings import WarmupSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = Command(
         "warmup",
         help="pre-warm models once (Helm hook) or run the warmup controller",
         description="With --once: the post-install/post-upgrade hook. It wakes and warms models through "
         "the interceptor only when warmup.onInstall is true (or --force), and reports the measured cold "
         "start. `warmup controller` runs the readiness-gate controller and its admission webhook.",
-    )
-    add_config_flag(parser, "its `warmup:` section and `models:` list (the chart renders it)")
+        flags=(
+            config("its `warmup:` section and `models:` list (the chart renders it)"),
+            _add_hook_flags,
+            settings(WarmupSettings),
+        ),
+    ).add_to(subparsers, run_once)
+    sub = parser.add_subparsers(dest="warmup_command", metavar="SUBCOMMAND")
+    Command(
+        "controller",
+        help="run the warmup controller (kopf operator + webhook)",
+        flags=(
+            config("its `warmup:` section and `models:` list", keep_earlier=True),
+            _add_controller_flags,
+            # Flags given before `controller` (on `warmup`) count unless repeated after it.
+            settings(WarmupSettings, default=argparse.SUPPRESS),
+        ),
+    ).add_to(sub, run_controller)
+
+
+def _add_hook_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="pre-warm once and exit (the Helm hook)")
     parser.add_argument(
         "--model", action="append", dest="models", metavar="NAME", help="pre-warm only this model (repeat)"
     )
     parser.add_argument("--force", action="store_true", help="pre-warm even when warmup.onInstall is false")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    WarmupSettings.add_flags(parser)
-    parser.set_defaults(func=run_once)
-    sub = parser.add_subparsers(dest="warmup_command", metavar="SUBCOMMAND")
-    controller = sub.add_parser("controller", help="run the warmup controller (kopf operator + webhook)")
-    add_config_flag(controller, "its `warmup:` section and `models:` list", keep_earlier=True)
-    controller.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
-    WarmupSettings.add_flags(controller, default=argparse.SUPPRESS)
-    controller.set_defaults(func=run_controller)
+
+
+def _add_controller_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
 
 
 def _load(args: argparse.Namespace) -> tuple[RuntimeConfig, WarmupSettings] | None:

@@ -18,29 +18,33 @@ import signal
 from pydantic import ValidationError
 
 from llmaz_serverless.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
-from llmaz_serverless.cli._config_flag import add_config_flag
+from llmaz_serverless.cli._command import Command, config, settings
 from llmaz_serverless.config import load_runtime_config
 from llmaz_serverless.queue.settings import QueueSettings
 from llmaz_serverless.worker.settings import WorkerSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    Command(
         "worker",
         help="run the async inference worker (Redis Streams or NATS JetStream consumer)",
         description="Pull async jobs, call each model through its upstream (the interceptor), store "
         "results, send signed CloudEvents webhooks. Scales from zero with KEDA on the queue backlog.",
-    )
-    add_config_flag(parser, "its `models:`, `redis:`, `queue:` and `worker:` sections", required=True)
+        flags=(
+            config("its `models:`, `redis:`, `queue:` and `worker:` sections", required=True),
+            _add_flags,
+            settings(WorkerSettings, QueueSettings),
+        ),
+    ).add_to(subparsers, run)
+
+
+def _add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--consumer",
         default=None,
         help="consumer name in the group (default: hostname-pid; the pod name in a cluster)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    WorkerSettings.add_flags(parser)
-    QueueSettings.add_flags(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
