@@ -3,7 +3,9 @@
 Each command lives in its own module in this package and exposes
 `register(subparsers)`, which adds its parser and sets `func` (the handler,
 taking the parsed namespace and returning an exit code). Modules are found
-by name, so adding a command never touches this file.
+by name, so adding a command never touches this file. A command declares
+its parser as a `Command` (cli/_command.py: name, help, description, epilog
+and the shared flag groups), as do sub-commands such as `events test`.
 
 Exit codes shared by every command: 0 ok, 1 the input is invalid or the work
 failed, 2 usage error or a missing tool.
