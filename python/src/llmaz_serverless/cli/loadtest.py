@@ -162,12 +162,12 @@ def _add_replica_flags(r: argparse._ArgumentGroup) -> None:
 
 def _add_local_flags(lo: argparse._ArgumentGroup) -> None:
     """The emulated model of --local: one `--sim-*` flag per _SIM_FLAGS row."""
-    defaults = LocalModelOptions()
+    defaults = LocalModelOptions().record()
     for name, kind, metavar, text in _SIM_FLAGS:
         lo.add_argument(
             "--sim-" + name.replace("_", "-"),
             type=kind,
-            default=getattr(defaults, name),
+            default=defaults[name],
             metavar=metavar,
             help=text,
         )

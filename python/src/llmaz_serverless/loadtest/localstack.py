@@ -93,19 +93,6 @@ class LocalModelOptions:
             scaling, **{_SCALING_NAMES[k]: v for k, v in flat.items() if k in _SCALING_NAMES}
         )
 
-    # The flat names the `--sim-*` flags take their defaults from (cli/loadtest.py reads them by name).
-    @property
-    def idle(self) -> float:
-        return self.scaling.scale_to_zero_after
-
-    @property
-    def max_replicas(self) -> int:
-        return self.scaling.max_replicas
-
-    @property
-    def target_concurrency(self) -> float:
-        return self.scaling.target_concurrency
-
     def record(self) -> dict[str, Any]:
         """The flat form run.json keeps under `local_stack.options` (and __init__ takes back)."""
         return {
