@@ -39,9 +39,13 @@ class ModelTiming:
         if self.cold_factor < 1.0:
             raise ValueError(f"cold_factor: {self.cold_factor} is below 1; set 1.0 for no slowdown")
 
+    def first_token(self, prompt_tokens: int) -> float:
+        """A warm replica's time to the first token of a prompt of that many tokens."""
+        return self.ttft + self.prefill_per_token * prompt_tokens
+
     def seconds(self, prompt_tokens: int, output_tokens: int) -> float:
         """A warm replica's time for one request of that many prompt and output tokens."""
-        return self.ttft + self.prefill_per_token * prompt_tokens + self.itl * output_tokens
+        return self.first_token(prompt_tokens) + self.itl * output_tokens
 
     def slowdown(self, nth: int) -> float:
         """Factor on the time of the `nth` request (from 1) a replica serves after its load; 0 or

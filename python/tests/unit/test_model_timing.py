@@ -12,6 +12,7 @@ def test_seconds_is_first_token_plus_prefill_plus_output_tokens() -> None:
     timing = ModelTiming(ttft=0.5, prefill_per_token=0.01, itl=0.1)
     assert timing.seconds(100, 20) == pytest.approx(0.5 + 1.0 + 2.0)
     assert timing.seconds(0, 0) == pytest.approx(0.5)
+    assert timing.first_token(100) == pytest.approx(0.5 + 1.0), "the emulator's TTFT: no output tokens"
 
 
 def test_only_the_first_cold_requests_after_a_load_are_slower() -> None:

@@ -126,8 +126,8 @@ async def _generate(request: web.Request, chat: bool) -> web.StreamResponse:
     rng = make_rng(settings.model, body, params.prompt_key, engine.text_rng)
     choices = [generate_tokens(rng, max_tokens) for _ in range(params.n)]
     slowdown = engine.slowdown()
-    ttft = (settings.ttft + settings.prefill_per_token * params.prompt_tokens) * slowdown
-    itl = settings.itl * slowdown
+    ttft = engine.timing.first_token(params.prompt_tokens) * slowdown
+    itl = engine.timing.itl * slowdown
     started = time.monotonic()
     kv_tokens = (params.prompt_tokens + max_tokens) * params.n
     try:
