@@ -198,7 +198,9 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         # An empty query flag means the default one, as an absent flag does.
         replicas_query=args.replicas_query or DEFAULT_REPLICAS_QUERY,
         ready_query=args.ready_query or DEFAULT_READY_QUERY,
-        local_model=LocalModelOptions(**{name: getattr(args, "sim_" + name) for name, *_ in _SIM_FLAGS}),
+        local_model=LocalModelOptions.from_record(
+            {name: getattr(args, "sim_" + name) for name, *_ in _SIM_FLAGS}
+        ),
         use_gateway=not args.no_gateway,
         report=not args.no_report,
         progress=not args.quiet,

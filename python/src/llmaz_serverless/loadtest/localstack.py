@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Self
@@ -51,50 +52,48 @@ _SCALING_NAMES = {
     "scale_down_after": "scale_down_after",
 }
 _TIMING_NAMES = frozenset(f.name for f in fields(ModelTiming))
+# The options' own scalar fields, recorded under their own names.
+_OWN_NAMES = frozenset({"model", "startup_delay", "fail_rate"})
 
 
-@dataclass(init=False)
+@dataclass
 class LocalModelOptions:
     """The emulated model of a local run: its `llmaz-serverless sim` replicas and the local scaler's rule.
 
-    Built from flat names (`LocalModelOptions(ttft=0.05, idle=12)`, what the CLI and a recorded
-    run.json hold) as well as from a held `timing` and `scaling`; `record()` gives the flat form back.
+    `record()` gives the flat form (`ttft`, `idle`, ...: what the `--sim-*` flags and a recorded
+    run.json hold) and `from_record()` takes it back.
     """
 
-    model: str
+    model: str = "emulated-llm"
     # Seconds a replica takes to load (real 8B models: 30-60 s, see UPSTREAM.md;
     # short here so a local run stays short).
-    startup_delay: float
+    startup_delay: float = 3.0
     # Fraction of requests the emulated replicas fail (their --fail-rate).
-    fail_rate: float
-    timing: ModelTiming
+    fail_rate: float = 0.0
+    timing: ModelTiming = LOCAL_TIMING
     # The local scaler's rule; with max_replicas 1 the emulator's own 0/1 mode runs instead, dropping
     # to zero after its scale_to_zero_after (what a local run calls `idle`).
-    scaling: ScaleToZeroSettings
+    scaling: ScaleToZeroSettings = _SCALING
 
-    def __init__(
-        self,
-        model: str = "emulated-llm",
-        startup_delay: float = 3.0,
-        fail_rate: float = 0.0,
-        timing: ModelTiming = LOCAL_TIMING,
-        scaling: ScaleToZeroSettings = _SCALING,
-        **flat: Any,
-    ) -> None:
-        unknown = sorted(flat.keys() - _TIMING_NAMES - _SCALING_NAMES.keys())
+    @classmethod
+    def from_record(cls, flat: Mapping[str, Any]) -> Self:
+        """Options from the flat form; a name it leaves out keeps its default."""
+        unknown = sorted(flat.keys() - _OWN_NAMES - _TIMING_NAMES - _SCALING_NAMES.keys())
         if unknown:
             raise TypeError(
                 f"LocalModelOptions: unknown option(s) {unknown}; fix: use "
-                f"{sorted(_TIMING_NAMES | _SCALING_NAMES.keys())} or timing=/scaling="
+                f"{sorted(_OWN_NAMES | _TIMING_NAMES | _SCALING_NAMES.keys())}"
             )
-        self.model, self.startup_delay, self.fail_rate = model, startup_delay, fail_rate
-        self.timing = replace(timing, **{k: v for k, v in flat.items() if k in _TIMING_NAMES})
-        self.scaling = replace(
-            scaling, **{_SCALING_NAMES[k]: v for k, v in flat.items() if k in _SCALING_NAMES}
+        return cls(
+            **{k: v for k, v in flat.items() if k in _OWN_NAMES},
+            timing=replace(LOCAL_TIMING, **{k: v for k, v in flat.items() if k in _TIMING_NAMES}),
+            scaling=replace(
+                _SCALING, **{_SCALING_NAMES[k]: v for k, v in flat.items() if k in _SCALING_NAMES}
+            ),
         )
 
     def record(self) -> dict[str, Any]:
-        """The flat form run.json keeps under `local_stack.options` (and __init__ takes back)."""
+        """The flat form run.json keeps under `local_stack.options` (and from_record() takes back)."""
         return {
             "model": self.model, "startup_delay": self.startup_delay, "fail_rate": self.fail_rate,
             **asdict(self.timing), **{name: getattr(self.scaling, f) for name, f in _SCALING_NAMES.items()},

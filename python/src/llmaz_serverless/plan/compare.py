@@ -132,7 +132,7 @@ def local_settings(run_dir: Path) -> tuple[ScaleToZeroSettings, ModelTiming]:
     recorded = (meta.get("local_stack") or {}).get("options") or {}
     # Keys a newer build recorded are left out: the names record() writes are those it takes back.
     known = LocalModelOptions().record().keys()
-    o = LocalModelOptions(**{k: v for k, v in recorded.items() if k in known})
+    o = LocalModelOptions.from_record({k: v for k, v in recorded.items() if k in known})
     return o.scaling, o.timing
 
 
